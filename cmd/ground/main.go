@@ -1,0 +1,60 @@
+// Command ground runs the cabincare ground server: the care workflow's REST
+// API, the agent console, and the sync endpoint for cabin tablets.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/cabincare/cabincare/flagenv"
+	"github.com/cabincare/cabincare/server"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "ground:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stderr io.Writer) error {
+	cfg := server.DefaultConfig()
+	fs := flag.NewFlagSet("ground", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address host:port")
+	fs.StringVar(&cfg.DataDir, "data", cfg.DataDir, "data folder (holds ground.db)")
+	fs.StringVar(&cfg.AdminToken, "admin-token", "", "bootstrap bearer token for /api/ (required)")
+	fs.DurationVar(&cfg.Hub.Heartbeat, "heartbeat", cfg.Hub.Heartbeat, "sync heartbeat interval; a device silent for 3 intervals is dropped")
+	fs.IntVar(&cfg.Hub.MaxFrame, "max-frame", cfg.Hub.MaxFrame, "largest sync frame in bytes, compressed or not")
+	fs.BoolVar(&cfg.Hub.Compress, "compress", cfg.Hub.Compress, "zstd-compress sync frames")
+	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "graceful shutdown limit")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	logFormat := fs.String("log-format", "json", "log format: json or text")
+	err := flagenv.Parse(fs, args, map[string]string{
+		"addr": "CABINCARE_GROUND_ADDR", "data": "CABINCARE_GROUND_DATA", "admin-token": "CABINCARE_ADMIN_TOKEN",
+		"heartbeat": "CABINCARE_HEARTBEAT", "max-frame": "CABINCARE_MAX_FRAME", "compress": "CABINCARE_COMPRESS",
+		"shutdown-timeout": "CABINCARE_SHUTDOWN_TIMEOUT", "log-level": "CABINCARE_LOG_LEVEL", "log-format": "CABINCARE_LOG_FORMAT",
+	}, os.LookupEnv)
+	if err != nil {
+		return err
+	}
+	if cfg.Log, err = flagenv.Logger(stderr, *logLevel, *logFormat); err != nil {
+		return err
+	}
+	srv := server.New(cfg)
+	if err := srv.Open(); err != nil {
+		return err
+	}
+	return srv.Run(ctx)
+}

@@ -1,0 +1,202 @@
+package api
+
+import (
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/cabincare/cabincare/device/store"
+	"github.com/cabincare/cabincare/jsonapi"
+	"github.com/cabincare/cabincare/syncproto"
+)
+
+// Syncer is what the API needs from the sync client.
+type Syncer interface {
+	Wake()
+	FlightsChanged()
+	Connected() bool
+	LastError() (string, time.Time)
+}
+
+// API holds what the handlers use.
+type API struct {
+	Store    *store.Store
+	Sync     Syncer
+	DeviceID string
+	UI       fs.FS // the crew app, served at /
+	Log      *slog.Logger
+}
+
+// Register puts every route on e.
+func (a *API) Register(e *echo.Echo) {
+	e.HTTPErrorHandler = jsonapi.ErrorHandler(a.Log)
+	e.GET("/healthz", a.healthz)                       // alive
+	e.GET("/api/v1/status", a.status)                  // sync state, derived from the store
+	e.GET("/api/v1/flight", a.getFlight)               // the open flight
+	e.PUT("/api/v1/flight", a.openFlight)              // {flight_id}
+	e.GET("/api/v1/enquiries", a.listEnquiries)        // the open flight's, most urgent first
+	e.GET("/api/v1/enquiries/:id", a.getEnquiry)       //
+	e.POST("/api/v1/enquiries/:id/ack", a.ack)         // seen by the crew
+	e.POST("/api/v1/enquiries/:id/notes", a.addNote)   // {text}
+	e.POST("/api/v1/enquiries/:id/resolve", a.resolve) // {outcome,note}
+	e.GET("/api/v1/dead-letters", a.deadLetters)       // ops the ground refused
+	if a.UI != nil {
+		e.GET("/*", echo.WrapHandler(http.FileServerFS(a.UI)))
+	}
+}
+
+func (a *API) healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// StatusView is the sync state crew and admins see. "synced" is true only
+// when the outbox is empty and the last exchange caught up with the ground.
+type StatusView struct {
+	DeviceID      string            `json:"device_id"`
+	Connected     bool              `json:"connected"`
+	Pending       int               `json:"pending"`
+	OldestPending *time.Time        `json:"oldest_pending"`
+	DeadLetters   int               `json:"dead_letters"`
+	LastSync      *time.Time        `json:"last_sync"`
+	LastPush      *time.Time        `json:"last_push"`
+	LastPull      *time.Time        `json:"last_pull"`
+	Cursor        uint64            `json:"cursor"`
+	Cursors       map[string]uint64 `json:"cursors"`
+	FlightID      string            `json:"flight_id"`
+	Enquiries     int               `json:"enquiries"`
+	LastError     string            `json:"last_error,omitempty"`
+}
+
+func (a *API) status(c echo.Context) error {
+	st, err := a.Store.Status()
+	if err != nil {
+		return err
+	}
+	v := StatusView{
+		DeviceID: a.DeviceID, Connected: a.Sync.Connected(), Pending: st.Pending, OldestPending: st.OldestPending,
+		DeadLetters: st.DeadLetters, LastSync: st.LastSync, LastPush: st.LastPush, LastPull: st.LastPull,
+		Cursor: st.Cursors[st.CurrentFlight], Cursors: st.Cursors, FlightID: st.CurrentFlight, Enquiries: st.Enquiries,
+	}
+	v.LastError, _ = a.Sync.LastError()
+	return c.JSON(http.StatusOK, v)
+}
+
+func (a *API) getFlight(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"flight_id": a.Store.CurrentFlight()})
+}
+
+func (a *API) openFlight(c echo.Context) error {
+	var in struct {
+		FlightID string `json:"flight_id"`
+	}
+	if err := jsonapi.Bind(c, &in, false); err != nil {
+		return err
+	}
+	if err := a.Store.OpenFlight(in.FlightID); err != nil {
+		return err
+	}
+	a.Sync.FlightsChanged()
+	a.Log.Info("crew opened flight", "flight", in.FlightID)
+	return c.JSON(http.StatusOK, map[string]string{"flight_id": in.FlightID})
+}
+
+func (a *API) listEnquiries(c echo.Context) error {
+	flight := a.Store.CurrentFlight()
+	list := []syncproto.Enquiry{}
+	if flight != "" {
+		var err error
+		if list, err = a.Store.Enquiries(c.Request().Context(), flight); err != nil {
+			return err
+		}
+	}
+	out := make([]EnquiryView, len(list))
+	for i := range list {
+		out[i] = view(&list[i])
+	}
+	return c.JSON(http.StatusOK, map[string]any{"flight_id": flight, "enquiries": out})
+}
+
+// EnquiryView is an enquiry as the crew see it: an assigned enquiry on this
+// tablet has, by definition, been delivered.
+type EnquiryView struct {
+	*syncproto.Enquiry
+	Status syncproto.Status `json:"status"`
+}
+
+func view(e *syncproto.Enquiry) EnquiryView {
+	s := e.Status
+	if s == syncproto.StatusAssigned {
+		s = syncproto.StatusDelivered
+	}
+	return EnquiryView{Enquiry: e, Status: s}
+}
+
+func (a *API) getEnquiry(c echo.Context) error {
+	id, err := jsonapi.UUIDParam(c, "id")
+	if err != nil {
+		return err
+	}
+	e, err := a.Store.Enquiry(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, view(e))
+}
+
+func (a *API) record(c echo.Context, kind syncproto.Kind, data any, status int) error {
+	id, err := jsonapi.UUIDParam(c, "id")
+	if err != nil {
+		return err
+	}
+	op := syncproto.Op{
+		ID: syncproto.NewOpID(), Enquiry: id, Kind: kind, HLC: a.Store.Clock.Tick(),
+		Actor: syncproto.Actor{Type: syncproto.ActorDevice, ID: a.DeviceID},
+	}
+	if data != nil {
+		op.Data = syncproto.MustData(data)
+	}
+	e, err := a.Store.Record(c.Request().Context(), op)
+	if err != nil {
+		return err
+	}
+	a.Sync.Wake()
+	return c.JSON(status, view(e))
+}
+
+func (a *API) ack(c echo.Context) error {
+	var in struct{}
+	if err := jsonapi.Bind(c, &in, true); err != nil {
+		return err
+	}
+	return a.record(c, syncproto.KindAck, nil, http.StatusOK)
+}
+
+func (a *API) addNote(c echo.Context) error {
+	var in syncproto.NoteData
+	if err := jsonapi.Bind(c, &in, false); err != nil {
+		return err
+	}
+	return a.record(c, syncproto.KindNote, in, http.StatusCreated)
+}
+
+func (a *API) resolve(c echo.Context) error {
+	var in syncproto.OutcomeData
+	if err := jsonapi.Bind(c, &in, false); err != nil {
+		return err
+	}
+	return a.record(c, syncproto.KindOutcome, in, http.StatusOK)
+}
+
+func (a *API) deadLetters(c echo.Context) error {
+	list, err := a.Store.DeadLetters()
+	if err != nil {
+		return err
+	}
+	if list == nil {
+		list = []store.DeadLetter{}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"dead_letters": list})
+}

@@ -1,0 +1,22 @@
+// Package store is the cabin tablet's local store, on bbolt.
+//
+// Every crew action is one transaction that writes the op, its outbox
+// entry and the enquiry's new folded state, so a crash leaves all of it or
+// none. Changes pulled from the ground are stored together with the
+// flight's cursor in one transaction, so a cursor never covers changes that
+// were not stored. An op leaves the outbox only when the ground has
+// acknowledged it (applied or duplicate); a refused op moves to the dead
+// letters, where crew and admins can see it, and never blocks the ops
+// behind it.
+//
+// Buckets:
+//
+//	meta       "device_id", "epoch", "hlc", "current_flight", "last_sync", "last_push", "last_pull"
+//	flights    flight id -> cursor (8 bytes): the flights this tablet serves
+//	ops        op id (16) -> op JSON
+//	enqops     enquiry id (16) + op id (16) -> nothing
+//	enquiries  enquiry id -> folded state JSON
+//	outbox     sequence (8) -> op id: ops waiting for the ground, in write order
+//	outboxidx  op id -> sequence
+//	dead       op id -> DeadLetter JSON
+package store

@@ -1,0 +1,310 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/cabincare/cabincare/syncproto"
+)
+
+// Outbox returns up to max ops waiting for the ground, oldest first,
+// skipping the ids in skip (ops already in flight).
+func (s *Store) Outbox(max int, skip map[uuid.UUID]bool) ([]syncproto.Op, error) {
+	var ops []syncproto.Op
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bktOutbox).Cursor()
+		ob := tx.Bucket(bktOps)
+		for k, v := c.First(); k != nil && len(ops) < max; k, v = c.Next() {
+			if skip[uuid.UUID(v)] {
+				continue
+			}
+			raw := ob.Get(v)
+			if raw == nil {
+				return fmt.Errorf("outbox entry %x names a missing op", v)
+			}
+			var op syncproto.Op
+			if err := json.Unmarshal(raw, &op); err != nil {
+				return fmt.Errorf("decode outbox op %x: %w", v, err)
+			}
+			ops = append(ops, op)
+		}
+		return nil
+	})
+	return ops, err
+}
+
+// DeadLetter is an op the ground refused. It stays here, visible, instead
+// of blocking the outbox.
+type DeadLetter struct {
+	Op      syncproto.Op `json:"op"`
+	Code    string       `json:"code"`
+	Message string       `json:"message"`
+	At      time.Time    `json:"at"`
+}
+
+// CompletePush records the ground's answers to a push: applied and
+// duplicate ops leave the outbox, refused ones move to the dead letters.
+func (s *Store) CompletePush(results []syncproto.OpResult) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		now := s.Now().UTC()
+		for _, r := range results {
+			seq := tx.Bucket(bktOutboxIdx).Get(r.ID[:])
+			if seq == nil {
+				continue // answered before (a replayed ack)
+			}
+			if err := tx.Bucket(bktOutbox).Delete(seq); err != nil {
+				return err
+			}
+			if err := tx.Bucket(bktOutboxIdx).Delete(r.ID[:]); err != nil {
+				return err
+			}
+			if r.Result == syncproto.ResultRefused {
+				var op syncproto.Op
+				if raw := tx.Bucket(bktOps).Get(r.ID[:]); raw != nil {
+					_ = json.Unmarshal(raw, &op)
+				}
+				if err := putJSON(tx.Bucket(bktDead), r.ID[:], &DeadLetter{Op: op, Code: r.Code, Message: r.Message, At: now}); err != nil {
+					return err
+				}
+			}
+		}
+		return putTime(tx.Bucket(bktMeta), keyLastPush, now)
+	})
+}
+
+// ApplyChanges stores ops pulled for flight and advances its cursor, in one
+// transaction. Enquiries that are no longer on a served flight are purged
+// (their unsent ops stay, for the outbox). It returns the enquiries
+// changed.
+func (s *Store) ApplyChanges(ctx context.Context, flight string, ops []syncproto.Op, cursor uint64) ([]uuid.UUID, error) {
+	var changed []uuid.UUID
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		changed = nil
+		flights := tx.Bucket(bktFlights)
+		cur := flights.Get([]byte(flight))
+		if cur == nil {
+			return nil // the crew closed this flight meanwhile; drop the page
+		}
+		if cursor <= binary.BigEndian.Uint64(cur) && len(ops) == 0 {
+			return nil
+		}
+		served := map[string]bool{}
+		_ = flights.ForEach(func(k, _ []byte) error { served[string(k)] = true; return nil })
+
+		var maxHLC syncproto.HLC
+		touched := map[uuid.UUID]*syncproto.Op{}
+		var order []uuid.UUID
+		for i := range ops {
+			op := &ops[i]
+			if tx.Bucket(bktOps).Get(op.ID[:]) != nil {
+				continue
+			}
+			if err := putOp(tx, op); err != nil {
+				return err
+			}
+			if op.HLC > maxHLC {
+				maxHLC = op.HLC
+			}
+			if prev, ok := touched[op.Enquiry]; !ok {
+				order = append(order, op.Enquiry)
+				touched[op.Enquiry] = op
+			} else if prev.Before(op) {
+				touched[op.Enquiry] = op
+			}
+		}
+		for _, id := range order {
+			if err := refoldAll(tx, id, served); err != nil {
+				return err
+			}
+		}
+		changed = order
+		if err := putHLC(tx, maxHLC); err != nil {
+			return err
+		}
+		if cursor > binary.BigEndian.Uint64(cur) {
+			if err := flights.Put([]byte(flight), u64(cursor)); err != nil {
+				return err
+			}
+		}
+		return putTime(tx.Bucket(bktMeta), keyLastPull, s.Now())
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(ops) > 0 {
+		var maxHLC syncproto.HLC
+		for i := range ops {
+			maxHLC = max(maxHLC, ops[i].HLC)
+		}
+		_ = s.Clock.Observe(maxHLC)
+	}
+	return changed, nil
+}
+
+// refoldAll folds an enquiry from all its stored ops, and purges it when it
+// is on no flight this tablet serves: passenger data stays only where the
+// crew need it.
+func refoldAll(tx *bolt.Tx, id uuid.UUID, served map[string]bool) error {
+	ops, err := enquiryOps(tx, id)
+	if err != nil {
+		return err
+	}
+	e := syncproto.Fold(ops)
+	if e.FlightID != "" && served[e.FlightID] {
+		return putJSON(tx.Bucket(bktEnquiries), id[:], &e)
+	}
+	return purge(tx, id)
+}
+
+func purge(tx *bolt.Tx, id uuid.UUID) error {
+	if err := tx.Bucket(bktEnquiries).Delete(id[:]); err != nil {
+		return err
+	}
+	c := tx.Bucket(bktEnqOps).Cursor()
+	idx := tx.Bucket(bktOutboxIdx)
+	var keys [][]byte
+	for k, _ := c.Seek(id[:]); k != nil && len(k) == 32 && uuid.UUID(k[:16]) == id; k, _ = c.Next() {
+		if idx.Get(k[16:]) != nil {
+			continue // unsent: the outbox still needs it
+		}
+		keys = append(keys, slices.Clone(k))
+	}
+	for _, k := range keys {
+		if err := tx.Bucket(bktEnqOps).Delete(k); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bktOps).Delete(k[16:]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Resync handles a server whose database is not the one this device synced
+// with (another epoch, or a head behind our cursor): every cursor goes back
+// to zero, and every op this device wrote and still holds goes back into the
+// outbox, since the server may have lost it. Nothing unsent is discarded.
+func (s *Store) Resync(epoch, deviceID string) (requeued int, err error) {
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		requeued = 0
+		fl := tx.Bucket(bktFlights)
+		var flights [][]byte
+		_ = fl.ForEach(func(k, _ []byte) error { flights = append(flights, slices.Clone(k)); return nil })
+		for _, f := range flights {
+			if err := fl.Put(f, u64(0)); err != nil {
+				return err
+			}
+		}
+		c := tx.Bucket(bktOps).Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			var op syncproto.Op
+			if err := json.Unmarshal(v, &op); err != nil {
+				return fmt.Errorf("decode op %x: %w", k, err)
+			}
+			if op.Actor.Type == syncproto.ActorDevice && op.Actor.ID == deviceID && tx.Bucket(bktOutboxIdx).Get(k) == nil {
+				if err := enqueue(tx, op.ID); err != nil {
+					return err
+				}
+				requeued++
+			}
+		}
+		return tx.Bucket(bktMeta).Put(keyEpoch, []byte(epoch))
+	})
+	return requeued, err
+}
+
+// SetEpoch records the server epoch after a handshake.
+func (s *Store) SetEpoch(epoch string) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		m := tx.Bucket(bktMeta)
+		if string(m.Get(keyEpoch)) == epoch {
+			return nil
+		}
+		return m.Put(keyEpoch, []byte(epoch))
+	})
+}
+
+// MarkSynced records that, at t, the outbox was empty and every flight was
+// caught up with the ground: the only honest meaning of "synced". It does
+// nothing if the outbox is not empty.
+func (s *Store) MarkSynced(t time.Time) (bool, error) {
+	marked := false
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		if tx.Bucket(bktOutbox).Stats().KeyN > 0 {
+			return nil
+		}
+		marked = true
+		return putTime(tx.Bucket(bktMeta), keyLastSync, t)
+	})
+	return marked, err
+}
+
+// Status is the store's sync-relevant state.
+type Status struct {
+	DeviceID      string
+	Epoch         string
+	CurrentFlight string
+	Cursors       map[string]uint64
+	Pending       int
+	OldestPending *time.Time
+	DeadLetters   int
+	LastSync      *time.Time
+	LastPush      *time.Time
+	LastPull      *time.Time
+	HLC           syncproto.HLC
+	Enquiries     int
+}
+
+// Status reads the store's sync state.
+func (s *Store) Status() (Status, error) {
+	st := Status{Cursors: map[string]uint64{}}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		m := tx.Bucket(bktMeta)
+		st.DeviceID, st.Epoch, st.CurrentFlight = string(m.Get(keyDeviceID)), string(m.Get(keyEpoch)), string(m.Get(keyCurrentFlight))
+		st.LastSync, st.LastPush, st.LastPull = getTime(m, keyLastSync), getTime(m, keyLastPush), getTime(m, keyLastPull)
+		if v := m.Get(keyHLC); len(v) == 8 {
+			st.HLC = syncproto.HLC(binary.BigEndian.Uint64(v))
+		}
+		_ = tx.Bucket(bktFlights).ForEach(func(k, v []byte) error {
+			st.Cursors[string(k)] = binary.BigEndian.Uint64(v)
+			return nil
+		})
+		st.Pending = tx.Bucket(bktOutbox).Stats().KeyN
+		st.DeadLetters = tx.Bucket(bktDead).Stats().KeyN
+		st.Enquiries = tx.Bucket(bktEnquiries).Stats().KeyN
+		if _, v := tx.Bucket(bktOutbox).Cursor().First(); v != nil {
+			if raw := tx.Bucket(bktOps).Get(v); raw != nil {
+				var op syncproto.Op
+				if json.Unmarshal(raw, &op) == nil {
+					t := op.HLC.Time()
+					st.OldestPending = &t
+				}
+			}
+		}
+		return nil
+	})
+	return st, err
+}
+
+// DeadLetters lists the ops the ground refused.
+func (s *Store) DeadLetters() ([]DeadLetter, error) {
+	var out []DeadLetter
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bktDead).ForEach(func(k, v []byte) error {
+			var d DeadLetter
+			if err := json.Unmarshal(v, &d); err != nil {
+				return err
+			}
+			out = append(out, d)
+			return nil
+		})
+	})
+	return out, err
+}

@@ -1,0 +1,354 @@
+package api
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	"github.com/cabincare/cabincare/jsonapi"
+	"github.com/cabincare/cabincare/server/care"
+	"github.com/cabincare/cabincare/server/hub"
+	"github.com/cabincare/cabincare/server/store"
+	"github.com/cabincare/cabincare/syncproto"
+)
+
+// API holds what the handlers use.
+type API struct {
+	Store      *store.Store
+	Care       *care.Service
+	Hub        *hub.Hub
+	AdminToken string
+	UI         fs.FS // the agent console, served at /
+	Log        *slog.Logger
+	Now        func() time.Time
+}
+
+// Register puts every route on e.
+func (a *API) Register(e *echo.Echo) {
+	e.HTTPErrorHandler = jsonapi.ErrorHandler(a.Log)
+
+	e.GET("/healthz", a.healthz)                    // alive
+	e.GET("/readyz", a.readyz)                      // store open, accepting
+	e.GET("/sync", echo.WrapHandler(a.Hub))         // device WebSocket (auth in the hello frame)
+	v1 := e.Group("/api/v1", a.auth)                // every call: Authorization: Bearer TOKEN
+	v1.POST("/flights", a.createFlight)             // {number,date,origin,destination,...}
+	v1.GET("/flights", a.listFlights)               //
+	v1.GET("/flights/:id", a.getFlight)             // id: NUMBER-DATE
+	v1.POST("/enquiries", a.createEnquiry)          // {channel,external_id,handle,text,language,...}
+	v1.GET("/enquiries", a.listEnquiries)           // ?status=&flight_id=&limit=
+	v1.GET("/enquiries/:id", a.getEnquiry)          //
+	v1.POST("/enquiries/:id/assign", a.assign)      // {flight_id,passenger_name,seat,instructions}
+	v1.POST("/enquiries/:id/notes", a.addNote)      // {text}
+	v1.POST("/enquiries/:id/recall", a.recall)      // {reason}
+	v1.POST("/enquiries/:id/close", a.closeEnquiry) // {force,reason}
+	v1.POST("/devices", a.createDevice)             // {name} -> id, token (shown once)
+	v1.GET("/devices", a.listDevices)               //
+	v1.GET("/devices/:id", a.getDevice)             //
+	v1.POST("/devices/:id/revoke", a.revokeDevice)  // disconnects at once
+	if a.UI != nil {
+		e.GET("/*", echo.WrapHandler(http.FileServerFS(a.UI)))
+	}
+}
+
+func (a *API) auth(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Request().Header.Get("Authorization")
+		token, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok || token == "" {
+			return syncproto.Errorf(syncproto.CodeUnauthorized, "an Authorization: Bearer token is required")
+		}
+		if a.AdminToken == "" || subtle.ConstantTimeCompare([]byte(token), []byte(a.AdminToken)) != 1 {
+			return syncproto.Errorf(syncproto.CodeUnauthorized, "the token is not valid")
+		}
+		c.Set("actor", syncproto.Actor{Type: syncproto.ActorAgent, ID: "admin"})
+		return next(c)
+	}
+}
+
+func actor(c echo.Context) syncproto.Actor {
+	a, _ := c.Get("actor").(syncproto.Actor)
+	return a
+}
+
+func (a *API) healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (a *API) readyz(c echo.Context) error {
+	if err := a.Store.Check(); err != nil {
+		a.Log.Error("store check failed", "err", err)
+		return syncproto.Errorf(syncproto.CodeUnavailable, "store is not healthy")
+	}
+	return c.JSON(http.StatusOK, map[string]any{"status": "ready", "epoch": a.Store.Epoch(), "head": a.Store.Head(), "devices_connected": a.Hub.Connected()})
+}
+
+// Flights.
+
+func (a *API) createFlight(c echo.Context) error {
+	var in care.NewFlight
+	if err := jsonapi.Bind(c, &in, false); err != nil {
+		return err
+	}
+	f, err := a.Care.CreateFlight(c.Request().Context(), in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, f)
+}
+
+func (a *API) listFlights(c echo.Context) error {
+	fs, err := a.Store.Flights(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	if fs == nil {
+		fs = []store.Flight{}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"flights": fs})
+}
+
+func (a *API) getFlight(c echo.Context) error {
+	f, err := a.Store.Flight(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, f)
+}
+
+// Enquiries.
+
+// EnquiryView is an enquiry as agents see it: the folded state, with the
+// status "delivered" once a tablet of the flight stored the hand-off.
+type EnquiryView struct {
+	*syncproto.Enquiry
+	Status   syncproto.Status `json:"status"`
+	Delivery *store.Delivery  `json:"delivery,omitempty"`
+}
+
+func view(e *syncproto.Enquiry, d *store.Delivery) EnquiryView {
+	return EnquiryView{Enquiry: e, Status: store.EffectiveStatus(e, d), Delivery: d}
+}
+
+func (a *API) createEnquiry(c echo.Context) error {
+	var in care.Intake
+	if err := jsonapi.Bind(c, &in, false); err != nil {
+		return err
+	}
+	e, created, err := a.Care.CreateEnquiry(c.Request().Context(), actor(c), in)
+	if err != nil {
+		return err
+	}
+	status := http.StatusCreated
+	if !created {
+		status = http.StatusOK // the same message delivered again
+	}
+	return a.respondEnquiry(c, status, e.ID)
+}
+
+func (a *API) respondEnquiry(c echo.Context, status int, id uuid.UUID) error {
+	e, d, err := a.Store.Enquiry(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(status, view(e, d))
+}
+
+func (a *API) listEnquiries(c echo.Context) error {
+	f := store.Filter{Status: syncproto.Status(c.QueryParam("status")), FlightID: c.QueryParam("flight_id"), Limit: 1000}
+	if f.Status != "" && !syncproto.IsStatus(string(f.Status)) {
+		return syncproto.Errorf(syncproto.CodeInvalid, "status %q is not a status", f.Status)
+	}
+	if l := c.QueryParam("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > 10000 {
+			return syncproto.Errorf(syncproto.CodeInvalid, "limit must be a number from 1 to 10000")
+		}
+		f.Limit = n
+	}
+	list, err := a.Store.Enquiries(c.Request().Context(), f)
+	if err != nil {
+		return err
+	}
+	out := make([]EnquiryView, len(list))
+	for i, l := range list {
+		out[i] = view(l.Enquiry, l.Delivery)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"enquiries": out, "count": len(out)})
+}
+
+func (a *API) getEnquiry(c echo.Context) error {
+	id, err := jsonapi.UUIDParam(c, "id")
+	if err != nil {
+		return err
+	}
+	return a.respondEnquiry(c, http.StatusOK, id)
+}
+
+func (a *API) assign(c echo.Context) error {
+	id, err := jsonapi.UUIDParam(c, "id")
+	if err != nil {
+		return err
+	}
+	var in syncproto.AssignData
+	if err := jsonapi.Bind(c, &in, false); err != nil {
+		return err
+	}
+	if _, err := a.Care.Assign(c.Request().Context(), actor(c), id, in); err != nil {
+		return err
+	}
+	return a.respondEnquiry(c, http.StatusOK, id)
+}
+
+func (a *API) addNote(c echo.Context) error {
+	id, err := jsonapi.UUIDParam(c, "id")
+	if err != nil {
+		return err
+	}
+	var in syncproto.NoteData
+	if err := jsonapi.Bind(c, &in, false); err != nil {
+		return err
+	}
+	if _, err := a.Care.AddNote(c.Request().Context(), actor(c), id, in.Text); err != nil {
+		return err
+	}
+	return a.respondEnquiry(c, http.StatusCreated, id)
+}
+
+func (a *API) recall(c echo.Context) error {
+	id, err := jsonapi.UUIDParam(c, "id")
+	if err != nil {
+		return err
+	}
+	var in syncproto.RecallData
+	if err := jsonapi.Bind(c, &in, true); err != nil {
+		return err
+	}
+	if _, err := a.Care.Recall(c.Request().Context(), actor(c), id, in.Reason); err != nil {
+		return err
+	}
+	return a.respondEnquiry(c, http.StatusOK, id)
+}
+
+func (a *API) closeEnquiry(c echo.Context) error {
+	id, err := jsonapi.UUIDParam(c, "id")
+	if err != nil {
+		return err
+	}
+	var in syncproto.CloseData
+	if err := jsonapi.Bind(c, &in, true); err != nil {
+		return err
+	}
+	if _, err := a.Care.Close(c.Request().Context(), actor(c), id, in); err != nil {
+		return err
+	}
+	return a.respondEnquiry(c, http.StatusOK, id)
+}
+
+// Devices.
+
+// DeviceView is a device as the fleet view shows it.
+type DeviceView struct {
+	ID        string                `json:"id"`
+	Name      string                `json:"name"`
+	Online    bool                  `json:"online"`
+	Revoked   bool                  `json:"revoked"`
+	CreatedAt time.Time             `json:"created_at"`
+	LastSeen  *time.Time            `json:"last_seen"`
+	LastSync  *time.Time            `json:"last_sync"`
+	Flights   []string              `json:"flights"`
+	Pending   int                   `json:"pending"`
+	CursorLag int                   `json:"cursor_lag"`
+	Cursors   map[string]uint64     `json:"cursors"`
+	State     syncproto.DeviceState `json:"state"`
+	SessionID string                `json:"session_id,omitempty"`
+}
+
+func (a *API) deviceView(d *store.Device) DeviceView {
+	v := DeviceView{
+		ID: d.ID, Name: d.Name, Revoked: d.RevokedAt != nil, CreatedAt: d.CreatedAt,
+		LastSeen: d.LastSeen, LastSync: d.LastSync, Flights: d.Flights, CursorLag: d.CursorLag,
+		Cursors: d.Cursors, State: d.State, Pending: d.State.Outbox,
+	}
+	if v.Flights == nil {
+		v.Flights = []string{}
+	}
+	if live, ok := a.Hub.Live(d.ID); ok {
+		v.Online, v.SessionID, v.State, v.Pending = true, live.SessionID, live.State, live.State.Outbox
+		t := live.LastSeen.UTC()
+		v.LastSeen = &t
+	}
+	return v
+}
+
+func (a *API) createDevice(c echo.Context) error {
+	var in struct {
+		Name string `json:"name"`
+	}
+	if err := jsonapi.Bind(c, &in, false); err != nil {
+		return err
+	}
+	in.Name = strings.TrimSpace(in.Name)
+	if in.Name == "" || len(in.Name) > syncproto.MaxShortLen {
+		return syncproto.Errorf(syncproto.CodeInvalid, "name is required (at most %d bytes)", syncproto.MaxShortLen)
+	}
+	token := newToken()
+	d := store.Device{ID: uuid.NewString(), Name: in.Name, TokenHash: store.HashToken(token), CreatedAt: a.Now().UTC(), Cursors: map[string]uint64{}}
+	if err := a.Store.CreateDevice(c.Request().Context(), &d); err != nil {
+		return err
+	}
+	a.Log.Info("device registered", "device", d.ID, "name", d.Name)
+	return c.JSON(http.StatusCreated, map[string]any{"id": d.ID, "name": d.Name, "token": token, "created_at": d.CreatedAt})
+}
+
+func newToken() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func (a *API) listDevices(c echo.Context) error {
+	ds, err := a.Store.Devices(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	out := make([]DeviceView, len(ds))
+	for i := range ds {
+		out[i] = a.deviceView(&ds[i])
+	}
+	return c.JSON(http.StatusOK, map[string]any{"devices": out})
+}
+
+func (a *API) getDevice(c echo.Context) error {
+	d, err := a.Store.Device(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, a.deviceView(d))
+}
+
+func (a *API) revokeDevice(c echo.Context) error {
+	id := c.Param("id")
+	ctx := c.Request().Context()
+	err := a.Store.UpdateDevice(ctx, id, func(d *store.Device) error {
+		if d.RevokedAt == nil {
+			t := a.Now().UTC()
+			d.RevokedAt = &t
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	a.Hub.Disconnect(id, syncproto.CodeRevoked, "this device was revoked")
+	a.Log.Warn("device revoked", "device", id)
+	return a.getDevice(c)
+}

@@ -1,0 +1,554 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/gorilla/websocket"
+
+	"github.com/cabincare/cabincare/server/store"
+	"github.com/cabincare/cabincare/syncproto"
+)
+
+type session struct {
+	hub      *Hub
+	conn     *websocket.Conn
+	remote   string
+	id       string
+	deviceID string
+	log      *slog.Logger
+
+	send     chan []byte   // to the writer; bounded
+	notify   chan struct{} // buffer of 1: the streamer has changes to read
+	acks     chan syncproto.ChangesAck
+	done     chan struct{} // closed when the session ends
+	failOnce sync.Once
+	failErr  error // set once, before done is closed
+
+	mu          sync.Mutex        // guards the fields below
+	flights     map[string]uint64 // flight -> cursor the streamer has sent up to
+	resubscribe bool
+	state       syncproto.DeviceState
+	connectedAt time.Time
+	lastSeen    time.Time
+}
+
+func newSession(h *Hub, conn *websocket.Conn, remote string) *session {
+	return &session{
+		hub: h, conn: conn, remote: remote,
+		id:     uuid.NewString(),
+		log:    h.log,
+		send:   make(chan []byte, h.cfg.SendQueue),
+		notify: make(chan struct{}, 1),
+		acks:   make(chan syncproto.ChangesAck, h.cfg.Window+1),
+		done:   make(chan struct{}),
+	}
+}
+
+func (s *session) wake() {
+	select {
+	case s.notify <- struct{}{}:
+	default:
+	}
+}
+
+func (s *session) flightList() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Sorted(maps.Keys(s.flights))
+}
+
+func (s *session) live() Live {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return Live{SessionID: s.id, ConnectedAt: s.connectedAt, LastSeen: s.lastSeen, State: s.state, Flights: slices.Sorted(maps.Keys(s.flights))}
+}
+
+// fail ends the session: the writer sends err as an ERROR frame (if it is
+// an *syncproto.Error a device should see) and closes the connection.
+func (s *session) fail(err error) {
+	s.failOnce.Do(func() {
+		s.failErr = err
+		close(s.done)
+	})
+}
+
+// run drives the session: handshake, then reader, writer and streamer until
+// one of them ends it.
+func (s *session) run(parent context.Context) {
+	defer s.conn.Close()
+	s.conn.SetReadLimit(int64(s.hub.cfg.MaxFrame) + 16)
+	hello, err := s.handshake(parent)
+	if err != nil {
+		s.refuse(err)
+		return
+	}
+	s.log = s.hub.log.With("device", s.deviceID, "session", s.id)
+	if err := s.hub.register(s); err != nil {
+		s.refuse(err)
+		return
+	}
+	defer s.hub.unregister(s)
+	s.log.Info("sync session started", "flights", s.flightList(), "remote", s.remote, "app", hello.State.AppVersion, "outbox", hello.State.Outbox)
+
+	ctx, cancel := context.WithCancel(parent)
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); s.writer(ctx) }()
+	go func() { defer wg.Done(); s.streamer(ctx) }()
+	readErr := s.reader(ctx)
+	s.fail(readErr)
+	cancel()
+	wg.Wait()
+
+	// Persist last seen, so the fleet view knows when the device left.
+	_ = s.hub.store.UpdateDevice(context.Background(), s.deviceID, func(d *store.Device) error {
+		t := time.Now().UTC()
+		d.LastSeen = &t
+		st := s.live().State
+		d.State = st
+		return nil
+	})
+	var pe *syncproto.Error
+	if errors.As(s.failErr, &pe) && pe.Code != syncproto.CodeShuttingDown {
+		s.log.Warn("sync session ended", "code", pe.Code, "reason", pe.Message)
+	} else {
+		s.log.Info("sync session ended", "reason", errString(s.failErr))
+	}
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// refuse answers a failed handshake with an ERROR frame and a close.
+func (s *session) refuse(err error) {
+	code := syncproto.ErrorCode(err)
+	if code == syncproto.CodeInternal {
+		s.hub.log.Error("sync handshake failed", "remote", s.remote, "err", err)
+	} else {
+		s.hub.log.Warn("sync handshake refused", "remote", s.remote, "device", s.deviceID, "code", code, "reason", syncproto.ErrorMessage(err))
+	}
+	s.writeErrorAndClose(err)
+}
+
+func (s *session) writeErrorAndClose(err error) {
+	code, msg := syncproto.ErrorCode(err), syncproto.ErrorMessage(err)
+	deadline := time.Now().Add(2 * time.Second)
+	if b, encErr := s.hub.codec.Encode(syncproto.FrameError, &syncproto.Error{Code: code, Message: msg}); encErr == nil {
+		_ = s.conn.SetWriteDeadline(deadline)
+		_ = s.conn.WriteMessage(websocket.BinaryMessage, b)
+	}
+	closeCode := websocket.ClosePolicyViolation
+	switch code {
+	case syncproto.CodeShuttingDown:
+		closeCode = websocket.CloseGoingAway
+	case syncproto.CodeInternal:
+		closeCode = websocket.CloseInternalServerErr
+	case syncproto.CodeTooLarge:
+		closeCode = websocket.CloseMessageTooBig
+	}
+	reason := code
+	_ = s.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(closeCode, reason), deadline)
+}
+
+func (s *session) readFrame() (syncproto.Frame, error) {
+	mt, data, err := s.conn.ReadMessage()
+	if err != nil {
+		if errors.Is(err, websocket.ErrReadLimit) {
+			return syncproto.Frame{}, syncproto.Errorf(syncproto.CodeTooLarge, "frame over the %d byte limit", s.hub.cfg.MaxFrame)
+		}
+		return syncproto.Frame{}, err
+	}
+	if mt != websocket.BinaryMessage {
+		return syncproto.Frame{}, syncproto.Errorf(syncproto.CodeBadFrame, "sync frames are binary messages")
+	}
+	return s.hub.codec.Decode(data)
+}
+
+func (s *session) handshake(ctx context.Context) (*syncproto.Hello, error) {
+	_ = s.conn.SetReadDeadline(time.Now().Add(s.hub.cfg.HelloTimeout))
+	f, err := s.readFrame()
+	if err != nil {
+		var ne interface{ Timeout() bool }
+		if errors.As(err, &ne) && ne.Timeout() {
+			return nil, syncproto.Errorf(syncproto.CodeTimeout, "no hello within %s", s.hub.cfg.HelloTimeout)
+		}
+		return nil, err
+	}
+	if f.Type != syncproto.FrameHello {
+		return nil, syncproto.Errorf(syncproto.CodeProtocol, "expected hello, got %s", f.Type)
+	}
+	var hello syncproto.Hello
+	if err := f.Unmarshal(&hello); err != nil {
+		return nil, err
+	}
+	if hello.Protocol != syncproto.ProtocolVersion {
+		return nil, syncproto.Errorf(syncproto.CodeProtocolVersion, "protocol version %d is not supported; this server speaks %d", hello.Protocol, syncproto.ProtocolVersion)
+	}
+	s.deviceID = hello.DeviceID
+	dev, err := s.hub.store.Authenticate(ctx, hello.DeviceID, hello.Token)
+	if err != nil {
+		return nil, err
+	}
+	if len(hello.Flights) > 64 {
+		return nil, syncproto.Errorf(syncproto.CodeInvalid, "a device may serve at most 64 flights")
+	}
+	if err := s.hub.clock.Observe(hello.State.HLC); err != nil {
+		s.hub.log.Warn("device clock far ahead", "device", dev.ID, "hlc", hello.State.HLC)
+	}
+
+	// A cursor from another database (a restore, a reset) or past our head
+	// cannot be trusted: stream from zero and have the device push again.
+	resync := hello.Epoch != "" && hello.Epoch != s.hub.store.Epoch()
+	head := s.hub.store.Head()
+	for _, c := range hello.Flights {
+		if c > head {
+			resync = true
+		}
+	}
+	flights := map[string]uint64{}
+	for f, c := range hello.Flights {
+		if resync {
+			c = 0
+		}
+		flights[f] = c
+	}
+	now := time.Now()
+	s.mu.Lock()
+	s.flights, s.state, s.connectedAt, s.lastSeen = flights, hello.State, now, now
+	s.mu.Unlock()
+
+	err = s.hub.store.UpdateDevice(ctx, dev.ID, func(d *store.Device) error {
+		t := now.UTC()
+		d.LastSeen = &t
+		d.Flights = slices.Sorted(maps.Keys(flights))
+		d.Cursors = maps.Clone(flights)
+		d.State = hello.State
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	w := syncproto.Welcome{
+		Protocol:        syncproto.ProtocolVersion,
+		Epoch:           s.hub.store.Epoch(),
+		SessionID:       s.id,
+		HLC:             s.hub.clock.Tick(),
+		Clock:           now.UnixMilli(),
+		HeartbeatMillis: s.hub.cfg.Heartbeat.Milliseconds(),
+		MaxFrame:        s.hub.cfg.MaxFrame,
+		MaxBatch:        s.hub.cfg.MaxBatch,
+		Resync:          resync,
+		Flights:         flights,
+	}
+	b, err := s.hub.codec.Encode(syncproto.FrameWelcome, &w)
+	if err != nil {
+		return nil, err
+	}
+	_ = s.conn.SetWriteDeadline(now.Add(s.hub.cfg.WriteTimeout))
+	if err := s.conn.WriteMessage(websocket.BinaryMessage, b); err != nil {
+		return nil, err
+	}
+	return &hello, nil
+}
+
+// enqueue hands a frame to the writer. A full queue means the device does
+// not read fast enough: it is disconnected rather than allowed to hold
+// memory or block the hub.
+func (s *session) enqueue(t syncproto.FrameType, msg any) error {
+	b, err := s.hub.codec.Encode(t, msg)
+	if err != nil {
+		return err
+	}
+	select {
+	case s.send <- b:
+		return nil
+	case <-s.done:
+		return errClosed
+	default:
+		err := syncproto.Errorf(syncproto.CodeSlowConsumer, "send queue full")
+		s.fail(err)
+		return err
+	}
+}
+
+func (s *session) writer(ctx context.Context) {
+	hb := time.NewTicker(s.hub.cfg.Heartbeat)
+	defer hb.Stop()
+	write := func(b []byte) error {
+		_ = s.conn.SetWriteDeadline(time.Now().Add(s.hub.cfg.WriteTimeout))
+		return s.conn.WriteMessage(websocket.BinaryMessage, b)
+	}
+	for {
+		select {
+		case b := <-s.send:
+			if err := write(b); err != nil {
+				s.fail(err)
+				return
+			}
+		case <-hb.C:
+			b, _ := s.hub.codec.Encode(syncproto.FrameHeartbeat, &syncproto.Heartbeat{Clock: time.Now().UnixMilli(), HLC: s.hub.clock.Tick()})
+			if err := write(b); err != nil {
+				s.fail(err)
+				return
+			}
+		case <-s.done:
+			// Flush what is queued (a final PushAck matters), then say why.
+		flush:
+			for {
+				select {
+				case b := <-s.send:
+					if write(b) != nil {
+						return
+					}
+				default:
+					break flush
+				}
+			}
+			var pe *syncproto.Error
+			if errors.As(s.failErr, &pe) {
+				s.writeErrorAndClose(pe)
+			} else {
+				_ = s.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
+			}
+			// Unblock the reader.
+			_ = s.conn.SetReadDeadline(time.Now())
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+func (s *session) reader(ctx context.Context) error {
+	silence := 3 * s.hub.cfg.Heartbeat
+	for {
+		_ = s.conn.SetReadDeadline(time.Now().Add(silence))
+		f, err := s.readFrame()
+		if err != nil {
+			select {
+			case <-s.done:
+				return s.failErr
+			default:
+			}
+			var ne interface{ Timeout() bool }
+			if errors.As(err, &ne) && ne.Timeout() {
+				return syncproto.Errorf(syncproto.CodeTimeout, "no frame for %s: connection presumed dead", silence)
+			}
+			return err
+		}
+		s.mu.Lock()
+		s.lastSeen = time.Now()
+		s.mu.Unlock()
+		if err := s.handle(ctx, f); err != nil {
+			return err
+		}
+	}
+}
+
+func (s *session) handle(ctx context.Context, f syncproto.Frame) error {
+	switch f.Type {
+	case syncproto.FramePush:
+		var p syncproto.Push
+		if err := f.Unmarshal(&p); err != nil {
+			return err
+		}
+		return s.handlePush(ctx, &p)
+	case syncproto.FrameChangesAck:
+		var a syncproto.ChangesAck
+		if err := f.Unmarshal(&a); err != nil {
+			return err
+		}
+		s.mu.Lock()
+		sent, ok := s.flights[a.Flight]
+		s.mu.Unlock()
+		if !ok || a.Cursor > sent {
+			return syncproto.Errorf(syncproto.CodeProtocol, "ack for flight %q at %d was never sent", a.Flight, a.Cursor)
+		}
+		if _, err := s.hub.store.AckChanges(ctx, s.deviceID, a.Flight, a.Cursor); err != nil {
+			return err
+		}
+		select {
+		case s.acks <- a:
+		default:
+			return syncproto.Errorf(syncproto.CodeProtocol, "more acks than changes sent")
+		}
+		return nil
+	case syncproto.FrameHeartbeat:
+		var hb syncproto.Heartbeat
+		if err := f.Unmarshal(&hb); err != nil {
+			return err
+		}
+		if hb.State != nil {
+			_ = s.hub.clock.Observe(hb.State.HLC)
+			s.mu.Lock()
+			s.state = *hb.State
+			s.mu.Unlock()
+		}
+		return nil
+	case syncproto.FrameSubscribe:
+		var sub syncproto.Subscribe
+		if err := f.Unmarshal(&sub); err != nil {
+			return err
+		}
+		if len(sub.Flights) > 64 {
+			return syncproto.Errorf(syncproto.CodeInvalid, "a device may serve at most 64 flights")
+		}
+		s.mu.Lock()
+		next := map[string]uint64{}
+		for fl, c := range sub.Flights {
+			if cur, ok := s.flights[fl]; ok {
+				c = cur // already streaming; keep our position
+			}
+			next[fl] = c
+		}
+		s.flights, s.resubscribe = next, true
+		s.mu.Unlock()
+		flights := slices.Sorted(maps.Keys(next))
+		s.hub.resubscribe(s, flights)
+		if err := s.hub.store.UpdateDevice(ctx, s.deviceID, func(d *store.Device) error {
+			d.Flights = flights
+			for fl, c := range sub.Flights {
+				if _, ok := d.Cursors[fl]; !ok {
+					if d.Cursors == nil {
+						d.Cursors = map[string]uint64{}
+					}
+					d.Cursors[fl] = c
+				}
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		s.log.Info("device subscribed", "flights", flights)
+		s.wake()
+		return nil
+	case syncproto.FrameError:
+		var e syncproto.Error
+		_ = f.Unmarshal(&e)
+		return &syncproto.Error{Code: e.Code, Message: "device reported: " + e.Message}
+	default:
+		return syncproto.Errorf(syncproto.CodeProtocol, "unexpected %s frame from a device", f.Type)
+	}
+}
+
+func (s *session) handlePush(ctx context.Context, p *syncproto.Push) error {
+	if len(p.Ops) > s.hub.cfg.MaxBatch {
+		return syncproto.Errorf(syncproto.CodeTooLarge, "push of %d ops is over the %d op limit", len(p.Ops), s.hub.cfg.MaxBatch)
+	}
+	results := make([]syncproto.OpResult, len(p.Ops))
+	var valid []syncproto.Op
+	var idx []int
+	for i := range p.Ops {
+		op := &p.Ops[i]
+		if err := s.hub.clock.Observe(op.HLC); err != nil {
+			results[i] = syncproto.OpResult{ID: op.ID, Result: syncproto.ResultRefused, Code: syncproto.ErrorCode(err), Message: syncproto.ErrorMessage(err)}
+			continue
+		}
+		valid = append(valid, *op)
+		idx = append(idx, i)
+	}
+	scope := store.Scope{Device: s.deviceID, Flights: s.flightList()}
+	stored, err := s.hub.store.Apply(ctx, valid, scope)
+	if err != nil {
+		return err
+	}
+	var touched []string
+	for j, r := range stored {
+		results[idx[j]] = r.OpResult
+		touched = append(touched, r.Flights...)
+	}
+	for _, r := range results {
+		if r.Result == syncproto.ResultRefused {
+			s.log.Warn("op refused", "op", r.ID, "code", r.Code, "reason", r.Message)
+		}
+	}
+	if len(touched) > 0 {
+		s.hub.Notify(touched)
+	}
+	if s.hub.OnApplied != nil {
+		s.hub.OnApplied(stored)
+	}
+	return s.enqueue(syncproto.FramePushAck, &syncproto.PushAck{Batch: p.Batch, Results: results})
+}
+
+// streamer sends each flight's changes after the session's cursor, in pages,
+// with at most Window pages unacknowledged, then waits to be woken.
+func (s *session) streamer(ctx context.Context) {
+	inflight := 0
+	ready := false
+	for {
+		s.mu.Lock()
+		flights := maps.Clone(s.flights)
+		s.resubscribe = false
+		s.mu.Unlock()
+
+		progress, more := false, false
+		for _, fl := range slices.Sorted(maps.Keys(flights)) {
+			if inflight >= s.hub.cfg.Window {
+				more = true
+				break
+			}
+			cursor := flights[fl]
+			page, err := s.hub.store.Changes(ctx, fl, cursor, s.hub.cfg.MaxBatch, s.deviceID)
+			if err != nil {
+				if ctx.Err() == nil {
+					s.log.Error("read changes", "flight", fl, "err", err)
+					s.fail(syncproto.Errorf(syncproto.CodeInternal, "internal error"))
+				}
+				return
+			}
+			if page.Cursor == cursor {
+				continue
+			}
+			if err := s.enqueue(syncproto.FrameChanges, &syncproto.Changes{Flight: fl, Ops: page.Ops, Cursor: page.Cursor, More: page.More}); err != nil {
+				return
+			}
+			inflight++
+			progress = true
+			more = more || page.More
+			s.mu.Lock()
+			if _, ok := s.flights[fl]; ok && s.flights[fl] == cursor {
+				s.flights[fl] = page.Cursor
+			}
+			s.mu.Unlock()
+		}
+		if progress {
+			continue
+		}
+		if !ready && !more && inflight == 0 {
+			ready = true
+			if err := s.enqueue(syncproto.FrameReady, &syncproto.Ready{Cursors: flights}); err != nil {
+				return
+			}
+		}
+		select {
+		case <-s.notify:
+		case <-s.acks:
+			inflight--
+			// Drain further acks without blocking.
+			for drained := false; !drained; {
+				select {
+				case <-s.acks:
+					inflight--
+				default:
+					drained = true
+				}
+			}
+		case <-s.done:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}

@@ -1,0 +1,148 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/cabincare/cabincare/assets"
+	"github.com/cabincare/cabincare/server/api"
+	"github.com/cabincare/cabincare/server/care"
+	"github.com/cabincare/cabincare/server/hub"
+	"github.com/cabincare/cabincare/server/store"
+	"github.com/cabincare/cabincare/syncproto"
+)
+
+// Config configures a ground server. DefaultConfig gives working values.
+type Config struct {
+	Addr       string // listen address, host:port (port 0 picks one)
+	DataDir    string // folder for ground.db
+	AdminToken string // bootstrap bearer token for /api/
+	Hub        hub.Config
+	// ShutdownTimeout bounds the graceful shutdown.
+	ShutdownTimeout time.Duration
+	Log             *slog.Logger
+	Now             func() time.Time
+}
+
+// DefaultConfig returns the defaults used by cmd/ground.
+func DefaultConfig() Config {
+	return Config{
+		Addr:            "127.0.0.1:8080",
+		DataDir:         "data/ground",
+		Hub:             hub.Config{Heartbeat: syncproto.DefaultHeartbeat, MaxFrame: syncproto.DefaultMaxFrame, Compress: true},
+		ShutdownTimeout: 10 * time.Second,
+	}
+}
+
+// Server is a running ground server.
+type Server struct {
+	cfg   Config
+	log   *slog.Logger
+	Store *store.Store
+	Hub   *hub.Hub
+	Care  *care.Service
+	echo  *echo.Echo
+	ln    net.Listener
+}
+
+// New returns an unopened server.
+func New(cfg Config) *Server {
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		cfg.ShutdownTimeout = 10 * time.Second
+	}
+	return &Server{cfg: cfg, log: cfg.Log}
+}
+
+// Open opens the store and the listener. On error, everything opened so far
+// is closed again.
+func (s *Server) Open() (err error) {
+	if s.cfg.AdminToken == "" {
+		return errors.New("an admin token is required (--admin-token or CABINCARE_ADMIN_TOKEN)")
+	}
+	if err := os.MkdirAll(s.cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("create data folder: %w", err)
+	}
+	st, err := store.Open(filepath.Join(s.cfg.DataDir, "ground.db"))
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			st.Close()
+		}
+	}()
+	st.Now = s.cfg.Now
+	s.Store = st
+	clock := syncproto.NewClock(st.MaxHLC())
+	clock.Now = s.cfg.Now
+	s.Hub = hub.New(s.cfg.Hub, st, clock, s.log)
+	s.Care = &care.Service{Store: st, Clock: clock, Notify: s.Hub.Notify, Log: s.log, Now: s.cfg.Now}
+
+	ui, err := fs.Sub(assets.FS, "console")
+	if err != nil {
+		return err
+	}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	(&api.API{Store: st, Care: s.Care, Hub: s.Hub, AdminToken: s.cfg.AdminToken, UI: ui, Log: s.log, Now: s.cfg.Now}).Register(e)
+	s.echo = e
+
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
+	}
+	s.ln = ln
+	s.log.Info("ground server open", "addr", ln.Addr().String(), "data", s.cfg.DataDir, "epoch", st.Epoch(), "head", st.Head())
+	return nil
+}
+
+// Addr is the address the server listens on (after Open).
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// URL is the server's base URL (after Open).
+func (s *Server) URL() string { return "http://" + s.Addr() }
+
+// Run serves until ctx is done, then shuts down gracefully: HTTP first,
+// then every sync session (Shutdown does not wait for hijacked
+// connections), then the store.
+func (s *Server) Run(ctx context.Context) error {
+	srv := &http.Server{
+		Handler:           s.echo,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(s.ln) }()
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+	}
+	s.log.Info("ground server shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	s.Hub.Close()
+	err := srv.Shutdown(sctx)
+	if errors.Is(serveErr, http.ErrServerClosed) {
+		serveErr = nil
+	}
+	return errors.Join(serveErr, err, s.Store.Close())
+}

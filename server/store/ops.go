@@ -1,0 +1,344 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/cabincare/cabincare/syncproto"
+)
+
+// Scope says who is writing a batch of ops, and so which checks apply.
+type Scope struct {
+	// Device, when set, is a device pushing its ops. Each op must be for an
+	// enquiry that has been on one of Flights; the fold, not the store,
+	// decides what a late or concurrent op does to the status.
+	Device  string
+	Flights []string
+	// Strict refuses an op that is illegal on the current state
+	// (syncproto.Enquiry.Check). Agents' API writes are strict, so an
+	// illegal change is a 409 and changes nothing.
+	Strict bool
+}
+
+// Result is what Apply did with one op.
+type Result struct {
+	syncproto.OpResult
+	Seq uint64
+	// Enquiry is the state after the op (for a duplicate create, the
+	// existing enquiry with the same channel and external id).
+	Enquiry *syncproto.Enquiry
+	// Flights are the flights whose feed got this op, for live fan-out.
+	Flights []string
+}
+
+// Apply stores ops durably and answers each with applied, duplicate or
+// refused. A refused op changes nothing and does not block the ops after
+// it. Concurrent calls share commits. The error is for the store itself
+// (I/O, a closed database), never for a single op.
+func (s *Store) Apply(ctx context.Context, ops []syncproto.Op, scope Scope) ([]Result, error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
+	var results []Result
+	// Batch may run the function again on its own if a batch-mate fails,
+	// so it starts from scratch each time and results are used only after
+	// Batch returns.
+	err := s.db.Batch(func(tx *bolt.Tx) error {
+		results = make([]Result, len(ops))
+		for i := range ops {
+			r, err := applyOne(tx, &ops[i], scope)
+			if err != nil {
+				return err
+			}
+			results[i] = r
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("apply ops: %w", err)
+	}
+	return results, nil
+}
+
+func refused(op *syncproto.Op, err error) Result {
+	return Result{OpResult: syncproto.OpResult{ID: op.ID, Result: syncproto.ResultRefused, Code: syncproto.ErrorCode(err), Message: syncproto.ErrorMessage(err)}}
+}
+
+func applyOne(tx *bolt.Tx, op *syncproto.Op, scope Scope) (Result, error) {
+	if err := op.Validate(); err != nil {
+		return refused(op, err), nil
+	}
+	if scope.Device != "" && (op.Actor.Type != syncproto.ActorDevice || op.Actor.ID != scope.Device) {
+		return refused(op, syncproto.Errorf(syncproto.CodeForbidden, "op %s is not written by this device", op.ID)), nil
+	}
+	opidx := tx.Bucket(bktOpIdx)
+	if seq := opidx.Get(op.ID[:]); seq != nil {
+		e, err := loadEnquiry(tx, op.Enquiry)
+		if err != nil {
+			return Result{}, err
+		}
+		return Result{OpResult: syncproto.OpResult{ID: op.ID, Result: syncproto.ResultDuplicate}, Seq: binary.BigEndian.Uint64(seq), Enquiry: e}, nil
+	}
+	before, err := loadEnquiry(tx, op.Enquiry)
+	if err != nil {
+		return Result{}, err
+	}
+	if op.Kind == syncproto.KindCreate {
+		var d syncproto.CreateData
+		_ = syncproto.DecodeData(op.Data, &d)
+		if id := tx.Bucket(bktByExt).Get(extKey(d.Channel, d.ExternalID)); id != nil {
+			// The same social message delivered twice: the intake is
+			// idempotent on (channel, external_id).
+			existing, err := loadEnquiry(tx, uuid.UUID(id))
+			if err != nil {
+				return Result{}, err
+			}
+			return Result{OpResult: syncproto.OpResult{ID: op.ID, Result: syncproto.ResultDuplicate}, Enquiry: existing}, nil
+		}
+		if before != nil {
+			return refused(op, syncproto.Errorf(syncproto.CodeConflict, "enquiry %s exists already", op.Enquiry)), nil
+		}
+	} else if before == nil {
+		return refused(op, syncproto.Errorf(syncproto.CodeUnknownEnquiry, "enquiry %s does not exist", op.Enquiry)), nil
+	}
+	if scope.Device != "" && !servesAny(before, scope.Flights) {
+		return refused(op, syncproto.Errorf(syncproto.CodeOutOfScope, "enquiry %s is not on a flight this device serves", op.Enquiry)), nil
+	}
+	if scope.Strict && before != nil {
+		if err := before.Check(op); err != nil {
+			return refused(op, err), nil
+		}
+	}
+
+	logb := tx.Bucket(bktLog)
+	seq, err := logb.NextSequence()
+	if err != nil {
+		return Result{}, err
+	}
+	raw, err := json.Marshal(op)
+	if err != nil {
+		return Result{}, err
+	}
+	if err := logb.Put(u64(seq), raw); err != nil {
+		return Result{}, err
+	}
+	if err := opidx.Put(op.ID[:], u64(seq)); err != nil {
+		return Result{}, err
+	}
+	if err := tx.Bucket(bktEnqOps).Put(append(op.Enquiry[:len(op.Enquiry):len(op.Enquiry)], u64(seq)...), nil); err != nil {
+		return Result{}, err
+	}
+	if op.Kind == syncproto.KindCreate {
+		var d syncproto.CreateData
+		_ = syncproto.DecodeData(op.Data, &d)
+		if err := tx.Bucket(bktByExt).Put(extKey(d.Channel, d.ExternalID), op.Enquiry[:]); err != nil {
+			return Result{}, err
+		}
+	}
+	if err := bumpHLC(tx, op.HLC); err != nil {
+		return Result{}, err
+	}
+
+	var after syncproto.Enquiry
+	if before != nil && before.CanAppend(op) {
+		after = before.Clone()
+		after.Apply(op)
+	} else {
+		all, err := enquiryOps(tx, op.Enquiry, ^uint64(0))
+		if err != nil {
+			return Result{}, err
+		}
+		after = syncproto.Fold(all)
+	}
+	if err := putJSON(tx.Bucket(bktEnquiries), op.Enquiry[:], &after); err != nil {
+		return Result{}, err
+	}
+
+	// Index the op in the feed of every flight that must hear of it: the
+	// flight it is on now, and the flight it just left (so that flight's
+	// tablets drop it). Arriving on a flight is a join: the flight's
+	// devices need the enquiry's earlier ops too.
+	var flights []string
+	prev := ""
+	if before != nil {
+		prev = before.FlightID
+	}
+	feed := tx.Bucket(bktFeed)
+	if after.FlightID != "" {
+		var flag byte
+		if after.FlightID != prev {
+			flag = feedJoin
+		}
+		if err := feed.Put(feedKey(after.FlightID, seq), append(op.Enquiry[:len(op.Enquiry):len(op.Enquiry)], flag)); err != nil {
+			return Result{}, err
+		}
+		flights = append(flights, after.FlightID)
+	}
+	if prev != "" && prev != after.FlightID {
+		if err := feed.Put(feedKey(prev, seq), append(op.Enquiry[:len(op.Enquiry):len(op.Enquiry)], 0)); err != nil {
+			return Result{}, err
+		}
+		flights = append(flights, prev)
+	}
+	return Result{OpResult: syncproto.OpResult{ID: op.ID, Result: syncproto.ResultApplied}, Seq: seq, Enquiry: &after, Flights: flights}, nil
+}
+
+func servesAny(e *syncproto.Enquiry, flights []string) bool {
+	for _, f := range e.Flights {
+		if contains(flights, f) {
+			return true
+		}
+	}
+	return false
+}
+
+func bumpHLC(tx *bolt.Tx, h syncproto.HLC) error {
+	meta := tx.Bucket(bktMeta)
+	if v := meta.Get(keyHLC); len(v) == 8 && syncproto.HLC(binary.BigEndian.Uint64(v)) >= h {
+		return nil
+	}
+	return meta.Put(keyHLC, u64(uint64(h)))
+}
+
+func loadEnquiry(tx *bolt.Tx, id uuid.UUID) (*syncproto.Enquiry, error) {
+	var e syncproto.Enquiry
+	ok, err := getJSON(tx.Bucket(bktEnquiries), id[:], &e)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return &e, nil
+}
+
+// enquiryOps returns the ops of one enquiry with a sequence up to maxSeq,
+// in sequence order.
+func enquiryOps(tx *bolt.Tx, id uuid.UUID, maxSeq uint64) ([]syncproto.Op, error) {
+	var ops []syncproto.Op
+	logb := tx.Bucket(bktLog)
+	c := tx.Bucket(bktEnqOps).Cursor()
+	for k, _ := c.Seek(id[:]); k != nil && hasPrefix(k, id[:]); k, _ = c.Next() {
+		seq := binary.BigEndian.Uint64(k[16:])
+		if seq > maxSeq {
+			break
+		}
+		var op syncproto.Op
+		if err := json.Unmarshal(logb.Get(k[16:]), &op); err != nil {
+			return nil, fmt.Errorf("decode op at %d: %w", seq, err)
+		}
+		ops = append(ops, op)
+	}
+	return ops, nil
+}
+
+// Enquiry returns one enquiry's state with its delivery receipt.
+func (s *Store) Enquiry(ctx context.Context, id uuid.UUID) (*syncproto.Enquiry, *Delivery, error) {
+	var e *syncproto.Enquiry
+	var d *Delivery
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		if e, err = loadEnquiry(tx, id); err != nil || e == nil {
+			return err
+		}
+		d, err = loadDelivery(tx, e)
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if e == nil {
+		return nil, nil, notFound("enquiry", id.String())
+	}
+	return e, d, nil
+}
+
+// EnquiryOps returns every op of one enquiry, in server order.
+func (s *Store) EnquiryOps(ctx context.Context, id uuid.UUID) ([]syncproto.Op, error) {
+	var ops []syncproto.Op
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		ops, err = enquiryOps(tx, id, ^uint64(0))
+		return err
+	})
+	return ops, err
+}
+
+// Filter selects enquiries. Empty fields match everything.
+type Filter struct {
+	Status   syncproto.Status
+	FlightID string
+	Limit    int
+}
+
+// Listed is an enquiry with its delivery receipt.
+type Listed struct {
+	Enquiry  *syncproto.Enquiry
+	Delivery *Delivery
+}
+
+// Enquiries lists enquiries matching f, newest first. Status "delivered"
+// matches assigned enquiries with a delivery receipt.
+func (s *Store) Enquiries(ctx context.Context, f Filter) ([]Listed, error) {
+	var out []Listed
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bktEnquiries).Cursor()
+		// Enquiry ids are UUIDv7, so key order is creation order; walk
+		// backwards for newest first.
+		for k, v := c.Last(); k != nil; k, v = c.Prev() {
+			if err := ctxErr(ctx); err != nil {
+				return err
+			}
+			var e syncproto.Enquiry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return fmt.Errorf("decode enquiry %x: %w", k, err)
+			}
+			if f.FlightID != "" && e.FlightID != f.FlightID {
+				continue
+			}
+			d, err := loadDelivery(tx, &e)
+			if err != nil {
+				return err
+			}
+			if f.Status != "" && EffectiveStatus(&e, d) != f.Status {
+				continue
+			}
+			out = append(out, Listed{Enquiry: &e, Delivery: d})
+			if f.Limit > 0 && len(out) >= f.Limit {
+				break
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Delivery is the receipt that a device of the enquiry's flight has stored
+// its current hand-off.
+type Delivery struct {
+	AssignOp uuid.UUID `json:"assign_op"`
+	DeviceID string    `json:"device_id"`
+	At       time.Time `json:"at"`
+}
+
+// EffectiveStatus is the status agents see: the folded status, with
+// "delivered" for an assigned enquiry whose current hand-off a tablet has
+// stored.
+func EffectiveStatus(e *syncproto.Enquiry, d *Delivery) syncproto.Status {
+	if e.Status == syncproto.StatusAssigned && d != nil {
+		return syncproto.StatusDelivered
+	}
+	return e.Status
+}
+
+func loadDelivery(tx *bolt.Tx, e *syncproto.Enquiry) (*Delivery, error) {
+	var d Delivery
+	ok, err := getJSON(tx.Bucket(bktDelivery), e.ID[:], &d)
+	if err != nil || !ok || d.AssignOp != e.AssignOp {
+		return nil, err
+	}
+	return &d, nil
+}

@@ -1,0 +1,189 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/cabincare/cabincare/syncproto"
+)
+
+var (
+	bktMeta      = []byte("meta")
+	bktLog       = []byte("log")
+	bktOpIdx     = []byte("opidx")
+	bktEnqOps    = []byte("enqops")
+	bktEnquiries = []byte("enquiries")
+	bktByExt     = []byte("byext")
+	bktFeed      = []byte("feed")
+	bktDelivery  = []byte("delivery")
+	bktFlights   = []byte("flights")
+	bktDevices   = []byte("devices")
+
+	allBuckets = [][]byte{bktMeta, bktLog, bktOpIdx, bktEnqOps, bktEnquiries, bktByExt, bktFeed, bktDelivery, bktFlights, bktDevices}
+
+	keyEpoch = []byte("epoch")
+	keyHLC   = []byte("hlc")
+)
+
+// feed entry flag: the enquiry joined the flight at this sequence, so a
+// device of the flight needs all its earlier ops too.
+const feedJoin = 1
+
+// Store is the ground store. Open it with Open; it is safe for concurrent
+// use.
+type Store struct {
+	db    *bolt.DB
+	epoch string
+	// Now stamps deliveries and device records; tests inject a clock.
+	Now func() time.Time
+}
+
+// Open opens (creating if needed) the store at path. A file that is not a
+// bbolt database, or is corrupt, is refused with an error, never replaced.
+func Open(path string) (*Store, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("open ground store %s: %w", path, err)
+	}
+	// Device pushes arrive concurrently; a short delay lets them share
+	// one fsync without adding noticeable latency to a single write.
+	db.MaxBatchDelay = 2 * time.Millisecond
+	s := &Store{db: db, Now: time.Now}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		meta := tx.Bucket(bktMeta)
+		if e := meta.Get(keyEpoch); e != nil {
+			s.epoch = string(e)
+			return nil
+		}
+		s.epoch = uuid.NewString()
+		return meta.Put(keyEpoch, []byte(s.epoch))
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("initialise ground store %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Epoch identifies this database. A restore or a reset gives another epoch
+// (or a head behind a device's cursor), which devices detect in the
+// handshake.
+func (s *Store) Epoch() string { return s.epoch }
+
+// Path is the database file.
+func (s *Store) Path() string { return s.db.Path() }
+
+// Size is the database file size in bytes.
+func (s *Store) Size() int64 {
+	fi, err := os.Stat(s.db.Path())
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+// Head is the highest sequence number given to an op.
+func (s *Store) Head() uint64 {
+	var h uint64
+	_ = s.db.View(func(tx *bolt.Tx) error {
+		h = tx.Bucket(bktLog).Sequence()
+		return nil
+	})
+	return h
+}
+
+// MaxHLC is the highest HLC of any stored op, so a restarted server's clock
+// never goes backwards.
+func (s *Store) MaxHLC() syncproto.HLC {
+	var h syncproto.HLC
+	_ = s.db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bktMeta).Get(keyHLC); len(v) == 8 {
+			h = syncproto.HLC(binary.BigEndian.Uint64(v))
+		}
+		return nil
+	})
+	return h
+}
+
+// Check verifies the integrity of the database file's pages.
+func (s *Store) Check() error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		for err := range tx.Check() {
+			return err
+		}
+		return nil
+	})
+}
+
+func u64(v uint64) []byte {
+	b := make([]byte, 8)
+	binary.BigEndian.PutUint64(b, v)
+	return b
+}
+
+func feedKey(flight string, seq uint64) []byte {
+	k := make([]byte, 0, len(flight)+9)
+	k = append(k, flight...)
+	k = append(k, 0)
+	return binary.BigEndian.AppendUint64(k, seq)
+}
+
+func extKey(channel, externalID string) []byte {
+	return []byte(channel + "\x00" + externalID)
+}
+
+func getJSON(b *bolt.Bucket, key []byte, v any) (bool, error) {
+	raw := b.Get(key)
+	if raw == nil {
+		return false, nil
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return false, fmt.Errorf("decode %s/%x: %w", "value", key, err)
+	}
+	return true, nil
+}
+
+func putJSON(b *bolt.Bucket, key []byte, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Put(key, raw)
+}
+
+// ctxErr lets long reads stop when the caller gives up.
+func ctxErr(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	return nil
+}
+
+// ErrNotFound is wrapped by errors for a missing record.
+var ErrNotFound = errors.New("not found")
+
+func notFound(what, id string) error {
+	return fmt.Errorf("%w: %w", ErrNotFound, syncproto.Errorf(syncproto.CodeNotFound, "%s %s does not exist", what, id))
+}
+
+func contains(list []string, s string) bool { return slices.Contains(list, s) }
+
+func hasPrefix(k, p []byte) bool { return bytes.HasPrefix(k, p) }

@@ -1,0 +1,126 @@
+package syncproto
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// Frame layout, one per WebSocket binary message:
+//
+//	byte 0     frame type
+//	byte 1     flags (flagZstd: the payload is one zstd frame)
+//	bytes 2..  payload: the message as JSON, compressed when flagZstd
+const (
+	frameHeaderLen = 2
+	flagZstd       = 1 << 0
+	knownFlags     = flagZstd
+)
+
+// minCompress is the payload size under which compression costs more than
+// it saves (heartbeats, acks).
+const minCompress = 128
+
+// Codec encodes and decodes frames. It is safe for concurrent use; one per
+// process is enough.
+type Codec struct {
+	// MaxFrame bounds both the encoded frame and its decoded payload, so a
+	// small frame that inflates to gigabytes (a zstd bomb) is refused
+	// before it is allocated.
+	MaxFrame int
+	// Compress turns zstd on for outgoing frames (incoming ones are
+	// decoded either way).
+	Compress bool
+
+	enc *zstd.Encoder
+	dec *zstd.Decoder
+}
+
+// NewCodec returns a codec with the given limit and compression.
+func NewCodec(maxFrame int, compress bool) *Codec {
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1))
+	if err != nil {
+		panic(fmt.Sprintf("syncproto: zstd writer: %v", err)) // fails only on bad options
+	}
+	dec, err := zstd.NewReader(nil, zstd.WithDecoderMaxMemory(uint64(maxFrame)), zstd.WithDecoderMaxWindow(uint64(max(maxFrame, zstd.MinWindowSize))), zstd.WithDecoderConcurrency(0))
+	if err != nil {
+		panic(fmt.Sprintf("syncproto: zstd reader: %v", err))
+	}
+	return &Codec{MaxFrame: maxFrame, Compress: compress, enc: enc, dec: dec}
+}
+
+// Frame is a decoded frame: its type and its JSON payload.
+type Frame struct {
+	Type    FrameType
+	Payload []byte
+}
+
+// Encode marshals msg into a frame of type t.
+func (c *Codec) Encode(t FrameType, msg any) ([]byte, error) {
+	payload, err := json.Marshal(msg)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", t, err)
+	}
+	if len(payload) > c.MaxFrame {
+		return nil, Errorf(CodeTooLarge, "%s frame of %d bytes is over the %d byte limit", t, len(payload), c.MaxFrame)
+	}
+	out := make([]byte, frameHeaderLen, frameHeaderLen+len(payload)/3+16)
+	out[0] = byte(t)
+	if c.Compress && len(payload) >= minCompress {
+		out[1] = flagZstd
+		out = c.enc.EncodeAll(payload, out)
+	} else {
+		out = append(out, payload...)
+	}
+	return out, nil
+}
+
+// Decode parses a frame: the header, then the payload, decompressed within
+// MaxFrame. Every failure is an *Error with CodeBadFrame or CodeTooLarge.
+func (c *Codec) Decode(b []byte) (Frame, error) {
+	if len(b) > c.MaxFrame+frameHeaderLen {
+		return Frame{}, Errorf(CodeTooLarge, "frame of %d bytes is over the %d byte limit", len(b), c.MaxFrame)
+	}
+	if len(b) < frameHeaderLen {
+		return Frame{}, Errorf(CodeBadFrame, "truncated frame: %v", io.ErrUnexpectedEOF)
+	}
+	t, flags := FrameType(b[0]), b[1]
+	if !t.Known() {
+		return Frame{}, Errorf(CodeBadFrame, "unknown frame type %d", b[0])
+	}
+	if flags&^knownFlags != 0 {
+		return Frame{}, Errorf(CodeBadFrame, "unknown frame flags %#x", flags)
+	}
+	payload := b[frameHeaderLen:]
+	if flags&flagZstd != 0 {
+		out, err := c.dec.DecodeAll(payload, nil)
+		switch {
+		case errors.Is(err, zstd.ErrDecoderSizeExceeded), errors.Is(err, zstd.ErrWindowSizeExceeded):
+			return Frame{}, Errorf(CodeTooLarge, "%s frame decompresses to more than %d bytes", t, c.MaxFrame)
+		case err != nil:
+			return Frame{}, Errorf(CodeBadFrame, "%s frame: bad compression: %v", t, err)
+		case len(out) > c.MaxFrame:
+			return Frame{}, Errorf(CodeTooLarge, "%s frame decompresses to more than %d bytes", t, c.MaxFrame)
+		}
+		payload = out
+	}
+	return Frame{Type: t, Payload: payload}, nil
+}
+
+// Unmarshal decodes the frame's payload into v strictly: unknown fields and
+// trailing data are errors.
+func (f Frame) Unmarshal(v any) error {
+	dec := json.NewDecoder(bytes.NewReader(f.Payload))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return Errorf(CodeBadFrame, "%s frame: %v", f.Type, err)
+	}
+	if dec.More() {
+		return Errorf(CodeBadFrame, "%s frame: trailing data", f.Type)
+	}
+	return nil
+}

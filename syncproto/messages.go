@@ -1,0 +1,165 @@
+package syncproto
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// ProtocolVersion is the sync protocol version this build speaks. A peer
+// with another version is refused with CodeProtocolVersion.
+const ProtocolVersion = 1
+
+// FrameType identifies the message a frame carries.
+type FrameType byte
+
+// Frame types. The direction is device (D) to server (S) or back.
+const (
+	FrameHello      FrameType = 1  // D->S Hello: first frame, within HelloTimeout
+	FrameWelcome    FrameType = 2  // S->D Welcome: handshake accepted
+	FramePush       FrameType = 3  // D->S Push: a batch of the device's ops
+	FramePushAck    FrameType = 4  // S->D PushAck: per-op results, after a durable write
+	FrameChanges    FrameType = 5  // S->D Changes: ops of one flight after a cursor
+	FrameChangesAck FrameType = 6  // D->S ChangesAck: stored durably up to a cursor
+	FrameReady      FrameType = 7  // S->D Ready: catch-up finished, live from now on
+	FrameHeartbeat  FrameType = 8  // both ways: Heartbeat
+	FrameSubscribe  FrameType = 9  // D->S Subscribe: the device now serves these flights
+	FrameError      FrameType = 10 // both ways: Error, then the sender closes
+)
+
+var frameNames = map[FrameType]string{
+	FrameHello: "hello", FrameWelcome: "welcome", FramePush: "push", FramePushAck: "push_ack",
+	FrameChanges: "changes", FrameChangesAck: "changes_ack", FrameReady: "ready",
+	FrameHeartbeat: "heartbeat", FrameSubscribe: "subscribe", FrameError: "error",
+}
+
+func (t FrameType) String() string {
+	if n, ok := frameNames[t]; ok {
+		return n
+	}
+	return "unknown"
+}
+
+// Known reports whether t is a frame type of this protocol version.
+func (t FrameType) Known() bool { _, ok := frameNames[t]; return ok }
+
+// DeviceState is what a device reports about itself in Hello and in every
+// heartbeat. The server keeps the latest report for the fleet view.
+type DeviceState struct {
+	AppVersion   string `json:"app_version,omitempty"`
+	Outbox       int    `json:"outbox"`
+	OldestMillis int64  `json:"oldest_pending_ms,omitempty"` // unix ms of the oldest op in the outbox
+	DeadLetters  int    `json:"dead_letters,omitempty"`
+	HLC          HLC    `json:"hlc"`
+	Clock        int64  `json:"clock"` // the device's wall clock, unix ms, for skew
+	LastPush     int64  `json:"last_push,omitempty"`
+	LastPull     int64  `json:"last_pull,omitempty"`
+	LastError    string `json:"last_error,omitempty"`
+	StoreBytes   int64  `json:"store_bytes,omitempty"`
+	// Cursors is the device's durable cursor per flight it serves.
+	Cursors map[string]uint64 `json:"cursors,omitempty"`
+}
+
+// Hello opens a sync session.
+type Hello struct {
+	Protocol int    `json:"protocol"`
+	DeviceID string `json:"device_id"`
+	Token    string `json:"token"`
+	// Epoch is the server epoch the device last synced with ("" if never).
+	Epoch string `json:"epoch,omitempty"`
+	// Flights maps each flight the device serves to its cursor: the server
+	// sequence up to which it has durably stored that flight's changes.
+	Flights map[string]uint64 `json:"flights"`
+	State   DeviceState       `json:"state"`
+}
+
+// Welcome accepts a Hello.
+type Welcome struct {
+	Protocol  int    `json:"protocol"`
+	Epoch     string `json:"epoch"`
+	SessionID string `json:"session_id"`
+	HLC       HLC    `json:"hlc"`
+	Clock     int64  `json:"clock"`
+	// HeartbeatMillis is how often each side sends a heartbeat; a side that
+	// hears nothing for three intervals drops the connection as half-open.
+	HeartbeatMillis int64 `json:"heartbeat_ms"`
+	MaxFrame        int   `json:"max_frame"`
+	MaxBatch        int   `json:"max_batch"`
+	// Resync tells the device that its cursors do not belong to this server
+	// database (another epoch, or a sequence ahead of the server's head):
+	// it must reset its cursors to zero and push again every op it wrote.
+	Resync bool `json:"resync,omitempty"`
+	// Flights echoes the cursors the server will stream from.
+	Flights map[string]uint64 `json:"flights"`
+}
+
+// Push carries a batch of the device's ops, oldest first.
+type Push struct {
+	Batch uint64 `json:"batch"`
+	Ops   []Op   `json:"ops"`
+}
+
+// Results of one pushed op.
+const (
+	ResultApplied   = "applied"   // stored now
+	ResultDuplicate = "duplicate" // stored before; nothing changed
+	ResultRefused   = "refused"   // never will be stored; see Code
+)
+
+// OpResult is the server's answer for one pushed op.
+type OpResult struct {
+	ID      uuid.UUID `json:"id"`
+	Result  string    `json:"result"`
+	Code    string    `json:"code,omitempty"`
+	Message string    `json:"message,omitempty"`
+}
+
+// PushAck answers a Push once its ops are durably stored.
+type PushAck struct {
+	Batch   uint64     `json:"batch"`
+	Results []OpResult `json:"results"`
+}
+
+// Changes carries ops of one flight, in server order. Cursor is the server
+// sequence the device may store as its cursor once it has stored Ops.
+type Changes struct {
+	Flight string `json:"flight"`
+	Ops    []Op   `json:"ops"`
+	Cursor uint64 `json:"cursor"`
+	// More is true while the server has more catch-up pages for the flight.
+	More bool `json:"more,omitempty"`
+}
+
+// ChangesAck acknowledges Changes after the device stored them and the
+// cursor in one transaction.
+type ChangesAck struct {
+	Flight string `json:"flight"`
+	Cursor uint64 `json:"cursor"`
+}
+
+// Ready tells the device its catch-up is complete: from now on Changes are
+// live.
+type Ready struct {
+	Cursors map[string]uint64 `json:"cursors"`
+}
+
+// Heartbeat keeps the connection alive and carries the device's state (from
+// the device) or the server's clock (from the server).
+type Heartbeat struct {
+	State *DeviceState `json:"state,omitempty"`
+	Clock int64        `json:"clock,omitempty"`
+	HLC   HLC          `json:"hlc,omitempty"`
+}
+
+// Subscribe replaces the set of flights the device serves mid-session.
+type Subscribe struct {
+	Flights map[string]uint64 `json:"flights"`
+}
+
+// Protocol timing defaults. The server announces its heartbeat in Welcome.
+const (
+	DefaultHeartbeat = 10 * time.Second
+	HelloTimeout     = 10 * time.Second
+	DefaultMaxFrame  = 4 << 20 // bytes, compressed and decompressed alike
+	DefaultMaxBatch  = 500     // ops per Push or Changes frame
+)
