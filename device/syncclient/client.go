@@ -360,7 +360,7 @@ func (c *Client) session(ctx context.Context, target string) error {
 	var wg sync.WaitGroup
 	wg.Add(3)
 	go func() { defer wg.Done(); k.writer() }()
-	go func() { defer wg.Done(); c.pusher(sctx, k, acks, maxBatch) }()
+	go func() { defer wg.Done(); c.pusher(sctx, k, acks, maxBatch, hello.Flights) }()
 	go func() { defer wg.Done(); c.heartbeats(sctx, k, heartbeat) }()
 	go func() {
 		select {
@@ -462,11 +462,14 @@ func (c *Client) markSynced() {
 // pusher sends the outbox, one batch in flight at a time, and applies the
 // ground's answers. It wakes on local writes, on a timer, and when the
 // served flights change.
-func (c *Client) pusher(ctx context.Context, k *conn, acks <-chan syncproto.PushAck, maxBatch int) {
+//
+// subscribed is the flight set the server knows (the hello's): a flight
+// the crew open later is announced with a Subscribe frame.
+func (c *Client) pusher(ctx context.Context, k *conn, acks <-chan syncproto.PushAck, maxBatch int, subscribed map[string]uint64) {
 	retry := time.NewTicker(c.cfg.RetryInterval)
 	defer retry.Stop()
 	var batch uint64
-	sentFlights, _ := c.store.Cursors()
+	sentFlights := subscribed
 	for {
 		cur, err := c.store.Cursors()
 		if err != nil {
