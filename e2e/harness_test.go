@@ -203,6 +203,7 @@ type cabin struct {
 	stop  context.CancelFunc
 	done  chan error
 	g     *ground
+	p     *proc // set when the cabin runs as a subprocess
 }
 
 func startCabin(t testing.TB, g *ground, name string) *cabin {

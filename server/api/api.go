@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -54,9 +55,23 @@ func (a *API) Register(e *echo.Echo) {
 	v1.GET("/devices", a.listDevices)               //
 	v1.GET("/devices/:id", a.getDevice)             //
 	v1.POST("/devices/:id/revoke", a.revokeDevice)  // disconnects at once
+	v1.RouteNotFound("", jsonapi.NoRoute(e))        // after auth: 404, or 405 if another method has the path
+	v1.RouteNotFound("/*", jsonapi.NoRoute(e))      //
+	e.RouteNotFound("/api/*", jsonapi.NoRoute(e))   // other API versions: JSON, not the UI's 404 page
 	if a.UI != nil {
 		e.GET("/*", echo.WrapHandler(http.FileServerFS(a.UI)))
 	}
+}
+
+// notFound gives the REST answer for an op on a missing enquiry: the
+// workflow refuses it with the sync code unknown_enquiry, but here a
+// missing enquiry is not_found, as it is for GET.
+func notFound(err error) error {
+	var e *syncproto.Error
+	if errors.As(err, &e) && e.Code == syncproto.CodeUnknownEnquiry {
+		return &syncproto.Error{Code: syncproto.CodeNotFound, Message: e.Message}
+	}
+	return err
 }
 
 func (a *API) auth(next echo.HandlerFunc) echo.HandlerFunc {
@@ -84,8 +99,8 @@ func (a *API) healthz(c echo.Context) error {
 }
 
 func (a *API) readyz(c echo.Context) error {
-	if err := a.Store.Check(); err != nil {
-		a.Log.Error("store check failed", "err", err)
+	if err := a.Store.Ping(); err != nil {
+		a.Log.Error("store not ready", "err", err)
 		return syncproto.Errorf(syncproto.CodeUnavailable, "store is not healthy")
 	}
 	return c.JSON(http.StatusOK, map[string]any{"status": "ready", "epoch": a.Store.Epoch(), "head": a.Store.Head(), "devices_connected": a.Hub.Connected()})
@@ -203,7 +218,7 @@ func (a *API) assign(c echo.Context) error {
 		return err
 	}
 	if _, err := a.Care.Assign(c.Request().Context(), actor(c), id, in); err != nil {
-		return err
+		return notFound(err)
 	}
 	return a.respondEnquiry(c, http.StatusOK, id)
 }
@@ -218,7 +233,7 @@ func (a *API) addNote(c echo.Context) error {
 		return err
 	}
 	if _, err := a.Care.AddNote(c.Request().Context(), actor(c), id, in.Text); err != nil {
-		return err
+		return notFound(err)
 	}
 	return a.respondEnquiry(c, http.StatusCreated, id)
 }
@@ -233,7 +248,7 @@ func (a *API) recall(c echo.Context) error {
 		return err
 	}
 	if _, err := a.Care.Recall(c.Request().Context(), actor(c), id, in.Reason); err != nil {
-		return err
+		return notFound(err)
 	}
 	return a.respondEnquiry(c, http.StatusOK, id)
 }
@@ -248,7 +263,7 @@ func (a *API) closeEnquiry(c echo.Context) error {
 		return err
 	}
 	if _, err := a.Care.Close(c.Request().Context(), actor(c), id, in); err != nil {
-		return err
+		return notFound(err)
 	}
 	return a.respondEnquiry(c, http.StatusOK, id)
 }
