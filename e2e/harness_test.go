@@ -47,10 +47,14 @@ type ground struct {
 	srv  *server.Server
 	stop context.CancelFunc
 	done chan error
+	tune func(*server.Config)
 }
 
-func startGround(t testing.TB) *ground {
-	g := &ground{t: t, addr: freeAddr(t), dir: t.TempDir()}
+func startGround(t testing.TB) *ground { return startGroundWith(t, nil) }
+
+// startGroundWith starts a ground server whose config tune may change.
+func startGroundWith(t testing.TB, tune func(*server.Config)) *ground {
+	g := &ground{t: t, addr: freeAddr(t), dir: t.TempDir(), tune: tune}
 	g.start()
 	t.Cleanup(g.shutdown)
 	return g
@@ -58,10 +62,14 @@ func startGround(t testing.TB) *ground {
 
 func (g *ground) start() {
 	g.t.Helper()
-	g.srv = server.New(server.Config{
+	cfg := server.Config{
 		Addr: g.addr, DataDir: g.dir, AdminToken: adminToken, Log: testLog(g.t),
 		Hub: hub.Config{Heartbeat: 500 * time.Millisecond, Compress: true},
-	})
+	}
+	if g.tune != nil {
+		g.tune(&cfg)
+	}
+	g.srv = server.New(cfg)
 	var err error
 	for range 50 { // the old listener may linger for a moment
 		if err = g.srv.Open(); err == nil {

@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"maps"
 	"slices"
@@ -83,7 +84,9 @@ func (s *session) fail(err error) {
 // one of them ends it.
 func (s *session) run(parent context.Context) {
 	defer s.conn.Close()
-	s.conn.SetReadLimit(int64(s.hub.cfg.MaxFrame) + 16)
+	// A backstop only: readFrame stops reading at MaxFrame and refuses
+	// with a code before this limit is reached.
+	s.conn.SetReadLimit(2*int64(s.hub.cfg.MaxFrame) + 1024)
 	hello, err := s.handshake(parent)
 	if err != nil {
 		s.refuse(err)
@@ -161,13 +164,24 @@ func (s *session) writeErrorAndClose(err error) {
 	_ = s.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(closeCode, reason), deadline)
 }
 
+// readFrame reads one frame through a limit of MaxFrame+1 bytes, so an
+// oversized frame is refused with our own ERROR frame (gorilla's read limit
+// would close the connection itself first, without a code).
 func (s *session) readFrame() (syncproto.Frame, error) {
-	mt, data, err := s.conn.ReadMessage()
+	mt, rd, err := s.conn.NextReader()
 	if err != nil {
 		if errors.Is(err, websocket.ErrReadLimit) {
 			return syncproto.Frame{}, syncproto.Errorf(syncproto.CodeTooLarge, "frame over the %d byte limit", s.hub.cfg.MaxFrame)
 		}
 		return syncproto.Frame{}, err
+	}
+	limit := int64(s.hub.cfg.MaxFrame) + 2 // the frame header
+	data, err := io.ReadAll(io.LimitReader(rd, limit+1))
+	if err != nil {
+		return syncproto.Frame{}, err
+	}
+	if int64(len(data)) > limit {
+		return syncproto.Frame{}, syncproto.Errorf(syncproto.CodeTooLarge, "frame over the %d byte limit", s.hub.cfg.MaxFrame)
 	}
 	if mt != websocket.BinaryMessage {
 		return syncproto.Frame{}, syncproto.Errorf(syncproto.CodeBadFrame, "sync frames are binary messages")
