@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -42,8 +43,10 @@ func Bind(c echo.Context, v any, optional bool) error {
 	if err := dec.Decode(v); err != nil {
 		return syncproto.Errorf(syncproto.CodeInvalidJSON, "%s", describe(err))
 	}
-	if dec.More() {
-		return syncproto.Errorf(syncproto.CodeInvalidJSON, "unexpected data after the JSON value")
+	// Not dec.More: it reports false for a stray "}" or "]", so `{...}}`
+	// would pass. Only JSON whitespace may follow the value.
+	if rest := bytes.TrimLeft(body[dec.InputOffset():], " \t\r\n"); len(rest) > 0 {
+		return syncproto.Errorf(syncproto.CodeInvalidJSON, "unexpected data after the JSON value at byte %d", dec.InputOffset())
 	}
 	return nil
 }
@@ -114,6 +117,37 @@ func ErrorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			return
 		}
 		_ = c.JSON(status, Body{Error: syncproto.Error{Code: code, Message: msg}})
+	}
+}
+
+// NoRoute returns the handler for requests that no route takes, to
+// register with RouteNotFound on an API prefix such as "/api/*": 405 with
+// an Allow header when other methods have a route at the path, 404
+// otherwise. Echo lets any catch-all win over its own 405 (a group's
+// RouteNotFound, or a UI served at "/*" that would answer an API path
+// with a page), so this asks the router itself.
+func NoRoute(e *echo.Echo) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		catchAll := map[string]bool{}
+		for _, r := range e.Routes() {
+			if r.Method == echo.RouteNotFound {
+				catchAll[r.Path] = true
+			}
+		}
+		r := c.Request()
+		var allow []string
+		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+			fc := e.NewContext(r, nil)
+			e.Router().Find(m, echo.GetPath(r), fc)
+			if p := fc.Path(); p != "" && !catchAll[p] {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) > 0 {
+			c.Response().Header().Set(echo.HeaderAllow, strings.Join(allow, ", "))
+			return echo.ErrMethodNotAllowed
+		}
+		return echo.ErrNotFound
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -43,6 +44,7 @@ func (a *API) Register(e *echo.Echo) {
 	e.POST("/api/v1/enquiries/:id/notes", a.addNote)   // {text}
 	e.POST("/api/v1/enquiries/:id/resolve", a.resolve) // {outcome,note}
 	e.GET("/api/v1/dead-letters", a.deadLetters)       // ops the ground refused
+	e.RouteNotFound("/api/*", jsonapi.NoRoute(e))      // JSON 404/405, never the UI's page
 	if a.UI != nil {
 		e.GET("/*", echo.WrapHandler(http.FileServerFS(a.UI)))
 	}
@@ -95,6 +97,7 @@ func (a *API) openFlight(c echo.Context) error {
 	if err := jsonapi.Bind(c, &in, false); err != nil {
 		return err
 	}
+	in.FlightID = strings.TrimSpace(in.FlightID) // "  " is no flight
 	if err := a.Store.OpenFlight(in.FlightID); err != nil {
 		return err
 	}

@@ -8,8 +8,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"slices"
+	"syscall"
 	"time"
 
 	"github.com/google/uuid"
@@ -65,7 +67,7 @@ func Open(path string) (st *Store, err error) {
 	}()
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
 	if err != nil {
-		if errors.Is(err, bolt.ErrInvalid) || errors.Is(err, bolt.ErrChecksum) || errors.Is(err, bolt.ErrVersionMismatch) {
+		if isCorrupt(err) {
 			return nil, fmt.Errorf("open device store %s: %w: %v", path, ErrCorrupt, err)
 		}
 		return nil, fmt.Errorf("open device store %s: %w", path, err)
@@ -96,6 +98,20 @@ func Open(path string) (st *Store, err error) {
 	})
 	s.Clock = syncproto.NewClock(last)
 	return s, nil
+}
+
+// isCorrupt tells an error of bolt.Open about the file's content from one
+// about using it (held by another process, no permission, an I/O error).
+// bbolt reports some damage, such as a file truncated to less than two
+// pages ("file size too small"), with unexported errors only, so anything
+// that is not a lock timeout or an OS error counts as corrupt.
+func isCorrupt(err error) bool {
+	if errors.Is(err, bolt.ErrInvalid) || errors.Is(err, bolt.ErrChecksum) || errors.Is(err, bolt.ErrVersionMismatch) {
+		return true
+	}
+	var pathErr *fs.PathError
+	var errno syscall.Errno
+	return !errors.Is(err, bolt.ErrTimeout) && !errors.As(err, &pathErr) && !errors.As(err, &errno)
 }
 
 func (s *Store) check() error {

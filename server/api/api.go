@@ -77,7 +77,8 @@ func notFound(err error) error {
 func (a *API) auth(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Request().Header.Get("Authorization")
-		token, ok := strings.CutPrefix(h, "Bearer ")
+		scheme, token, ok := strings.Cut(h, " ")
+		ok = ok && strings.EqualFold(scheme, "Bearer") // the scheme is case-insensitive (RFC 9110)
 		if !ok || token == "" {
 			return syncproto.Errorf(syncproto.CodeUnauthorized, "an Authorization: Bearer token is required")
 		}

@@ -143,14 +143,18 @@ func (s *Store) AckChanges(ctx context.Context, deviceID, flight string, cursor 
 		prefix := []byte(flight + "\x00")
 		dels := tx.Bucket(bktDelivery)
 		c := tx.Bucket(bktFeed).Cursor()
+		// Every entry counts, not only joins: a re-assign on the same
+		// flight is a new hand-off without a join, and needs its receipt.
+		seen := map[uuid.UUID]bool{}
 		for k, v := c.Seek(feedKey(flight, prev+1)); k != nil && hasPrefix(k, prefix); k, v = c.Next() {
 			if binary.BigEndian.Uint64(k[len(prefix):]) > cursor {
 				break
 			}
-			if len(v) != 17 || v[16]&feedJoin == 0 {
+			if len(v) != 17 || seen[uuid.UUID(v[:16])] {
 				continue
 			}
 			id := uuid.UUID(v[:16])
+			seen[id] = true
 			e, err := loadEnquiry(tx, id)
 			if err != nil || e == nil || e.FlightID != flight {
 				if err != nil {
