@@ -1,0 +1,128 @@
+// Package syncproto is the domain shared by the ground server and the cabin
+// tablets: ops, the hybrid logical clock, the fold that turns ops into an
+// enquiry's state, the sync protocol's messages and frame codec, and the
+// error codes. It does no I/O beyond the codec, and imports only the
+// standard library, uuid and zstd.
+//
+// # Ops and the fold
+//
+// Every change to an enquiry is an Op: a UUIDv7 id, the enquiry id, a kind
+// (create, assign, recall, note, ack, outcome, close), the actor (an agent,
+// or a device with the crew member), an HLC timestamp and a JSON payload.
+// Ops are immutable and idempotent by id. The id of an enquiry is the id of
+// its create op.
+//
+// Fold computes an enquiry's state from its ops in fold order: the create op
+// first, then by (HLC, op id). Every replica runs the same Fold, so any two
+// replicas holding the same set of ops hold the same state, whatever order
+// and however often the ops arrived. Rules (Enquiry.Check):
+//
+//	create   first op; a second create is ignored
+//	assign   from new, assigned (move or new instructions), escalated,
+//	         not_resolved, passenger_not_on_board -> assigned
+//	recall   from assigned only (the crew have not acted) -> new
+//	ack      from assigned -> acknowledged
+//	outcome  from any status but closed, once the enquiry has been on a flight
+//	         -> resolved | not_resolved | passenger_not_on_board | escalated;
+//	         a later outcome supersedes an earlier one, which stays in the
+//	         history marked "superseded"
+//	close    from new or an outcome -> closed; from assigned or acknowledged
+//	         only with force and a reason
+//	note     always; notes are an append-only set
+//
+// An op that is illegal where it falls in fold order (say, a recall that an
+// offline crew's outcome overtook) is kept in the history marked "ignored"
+// with the reason, and changes nothing: concurrent edits never vanish
+// silently, and a late edit cannot resurrect a recalled or closed enquiry.
+// The APIs refuse such an op up front with illegal_transition when they can
+// see it is illegal.
+//
+// "delivered" is not folded: the ground keeps a delivery receipt when a
+// device of the flight acknowledges changes that cover the current
+// hand-off, and shows an assigned enquiry with a receipt as delivered. A
+// tablet shows every assigned enquiry it holds as delivered.
+//
+// # Transport
+//
+// The ground stores each new op once and gives it a sequence number, and
+// indexes it in the feed of every flight that must hear of it: the flight
+// the enquiry is on, and the flight it just left. When an enquiry arrives
+// on a flight, the feed entry is a join, and a device pulling it receives
+// the enquiry's earlier ops too. A device's cursor for a flight is the
+// sequence up to which it has stored that flight's feed; it pulls
+// "everything for flight F after cursor N" and resumes there after any
+// interruption.
+//
+// # Frames
+//
+// Each WebSocket binary message is one frame:
+//
+//	byte 0    frame type (FrameHello ... FrameError)
+//	byte 1    flags: bit 0 set = payload is one zstd frame
+//	bytes 2.. payload: the message as JSON
+//
+// The limit (Welcome.MaxFrame, 4 MiB by default) applies to the frame as
+// sent and to the decompressed payload, checked before allocating, so a
+// compressed bomb is refused with too_large. Payloads under 128 bytes are
+// sent uncompressed.
+//
+// # Session
+//
+//	device                                   ground
+//	HELLO {protocol, device_id, token,  ->
+//	       epoch, flights{F: cursor},
+//	       state}
+//	                                    <-   WELCOME {protocol, epoch, session_id, hlc,
+//	                                                  clock, heartbeat_ms, max_frame,
+//	                                                  max_batch, resync, flights}
+//	                                    <-   CHANGES {flight, ops, cursor, more}   (catch-up pages,
+//	CHANGES_ACK {flight, cursor}        ->                   at most 4 unacknowledged)
+//	                                    <-   READY {cursors}                       (caught up)
+//	PUSH {batch, ops}                   ->
+//	                                    <-   PUSH_ACK {batch, results[{id, result, code, message}]}
+//	                                    <-   CHANGES ...                           (live, as ops land)
+//	SUBSCRIBE {flights{F: cursor}}      ->                                         (crew opened a flight)
+//	HEARTBEAT {state}                   <->  HEARTBEAT {clock, hlc}
+//	ERROR {code, message}               <->  (then the sender closes the WebSocket
+//	                                          with the code as the close reason)
+//
+// The hello must arrive within HelloTimeout (10 s). The protocol version
+// must equal ProtocolVersion, or the ground answers ERROR protocol_version.
+// The device id and token are checked in constant time (unauthorized,
+// revoked).
+//
+// Epochs: each ground database has a random epoch. If a device's hello
+// carries another epoch, or a cursor past the ground's head (a restore from
+// backup), WELCOME has resync=true: the device sets its cursors to zero,
+// puts every op it wrote and still holds back into its outbox, and the
+// ground streams from zero. Nothing unsent is discarded; the ground answers
+// duplicate for what it has.
+//
+// Push: the device sends at most max_batch ops per PUSH, one PUSH in
+// flight, oldest first. The ground answers PUSH_ACK only after the ops are
+// durably committed, with one result per op: applied, duplicate (stored
+// before; idempotent by op id), or refused with a code (invalid,
+// forbidden, out_of_scope, unknown_enquiry). The device removes applied
+// and duplicate ops from its outbox and moves refused ones to its dead
+// letters; a refused op never blocks the ones behind it. The outbox is
+// pushed on connect, on every local write, and every few seconds.
+//
+// Pull: CHANGES carries a page of one flight's feed; the device stores the
+// ops and the cursor in one transaction, then sends CHANGES_ACK. The ground
+// keeps the acknowledged cursor (for the fleet view's cursor lag and the
+// delivery receipts). Ops the device pushed itself are left out of its
+// pages, except inside a join.
+//
+// Liveness: both sides send HEARTBEAT every heartbeat_ms (10 s); a side that
+// receives nothing for three intervals drops the connection as half-open
+// and the device reconnects with capped exponential backoff and jitter. A
+// device that reconnects replaces its old session at once. Every write has
+// a deadline, and a device whose send queue fills is dropped
+// (slow_consumer) rather than allowed to hold memory.
+//
+// Errors end the session: protocol_version, unauthorized, revoked,
+// bad_frame (unknown type or flags, garbled compression, malformed JSON, a
+// text message), too_large (a frame or push over its limit), protocol (a
+// frame at the wrong time, an ack for changes never sent), timeout,
+// slow_consumer, shutting_down, internal.
+package syncproto
