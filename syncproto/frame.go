@@ -46,7 +46,12 @@ func NewCodec(maxFrame int, compress bool) *Codec {
 	if err != nil {
 		panic(fmt.Sprintf("syncproto: zstd writer: %v", err)) // fails only on bad options
 	}
-	dec, err := zstd.NewReader(nil, zstd.WithDecoderMaxMemory(uint64(maxFrame)), zstd.WithDecoderMaxWindow(uint64(max(maxFrame, zstd.MinWindowSize))), zstd.WithDecoderConcurrency(0))
+	// zstd windows are powers of two of at least 1 KiB, so a payload
+	// within a MaxFrame under 2 KiB may still declare a window of up to
+	// 2 KiB; the decoder's limit must allow that, and Decode checks
+	// MaxFrame itself on the output.
+	limit := uint64(max(maxFrame, 2*zstd.MinWindowSize))
+	dec, err := zstd.NewReader(nil, zstd.WithDecoderMaxMemory(limit), zstd.WithDecoderMaxWindow(limit), zstd.WithDecoderConcurrency(0))
 	if err != nil {
 		panic(fmt.Sprintf("syncproto: zstd reader: %v", err))
 	}
@@ -73,10 +78,15 @@ func (c *Codec) Encode(t FrameType, msg any) ([]byte, error) {
 	if c.Compress && len(payload) >= minCompress {
 		out[1] = flagZstd
 		out = c.enc.EncodeAll(payload, out)
-	} else {
-		out = append(out, payload...)
+		if len(out)-frameHeaderLen < len(payload) {
+			return out, nil
+		}
+		// zstd framing made it bigger: send it as it is, so that a frame
+		// is never over MaxFrame plus its header.
+		out = out[:frameHeaderLen]
+		out[1] = 0
 	}
-	return out, nil
+	return append(out, payload...), nil
 }
 
 // Decode parses a frame: the header, then the payload, decompressed within
@@ -119,7 +129,8 @@ func (f Frame) Unmarshal(v any) error {
 	if err := dec.Decode(v); err != nil {
 		return Errorf(CodeBadFrame, "%s frame: %v", f.Type, err)
 	}
-	if dec.More() {
+	// More misses a stray '}' or ']' after the value; only EOF is clean.
+	if _, err := dec.Token(); err != io.EOF {
 		return Errorf(CodeBadFrame, "%s frame: trailing data", f.Type)
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -146,7 +147,8 @@ func DecodeData(raw json.RawMessage, v any) error {
 	if err := dec.Decode(v); err != nil {
 		return Errorf(CodeInvalid, "op data: %v", err)
 	}
-	if dec.More() {
+	// More misses a stray '}' or ']' after the value; only EOF is clean.
+	if _, err := dec.Token(); err != io.EOF {
 		return Errorf(CodeInvalid, "op data: trailing data")
 	}
 	return nil
@@ -163,6 +165,11 @@ func (o *Op) Validate() error {
 	}
 	if o.HLC == 0 {
 		return Errorf(CodeInvalid, "op %s has no timestamp", o.ID)
+	}
+	// JSON decoding would turn invalid UTF-8 in the payload into U+FFFD
+	// silently, and the raw bytes would still be stored and forwarded.
+	if !utf8.Valid(o.Data) {
+		return Errorf(CodeInvalid, "op %s data is not valid UTF-8", o.ID)
 	}
 	switch o.Actor.Type {
 	case ActorDevice:
