@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -104,7 +105,7 @@ func (a *API) readyz(c echo.Context) error {
 		a.Log.Error("store not ready", "err", err)
 		return syncproto.Errorf(syncproto.CodeUnavailable, "store is not healthy")
 	}
-	return c.JSON(http.StatusOK, map[string]any{"status": "ready", "epoch": a.Store.Epoch(), "head": a.Store.Head(), "devices_connected": a.Hub.Connected()})
+	return c.JSON(http.StatusOK, map[string]any{"status": "ready", "epoch": a.Store.Epoch(), "head": a.Store.Head(), "devices_connected": a.Hub.Connected(), "goroutines": runtime.NumGoroutine()})
 }
 
 // Flights.

@@ -30,8 +30,9 @@ type Scope struct {
 type Result struct {
 	syncproto.OpResult
 	Seq uint64
-	// Enquiry is the state after the op (for a duplicate create, the
-	// existing enquiry with the same channel and external id).
+	// Enquiry is the compact state after the op (for a duplicate create,
+	// the existing enquiry with the same channel and external id): no
+	// notes, no history.
 	Enquiry *syncproto.Enquiry
 	// Flights are the flights whose feed got this op, for live fan-out.
 	Flights []string
@@ -145,19 +146,31 @@ func applyOne(tx *bolt.Tx, op *syncproto.Op, scope Scope) (Result, error) {
 		return Result{}, err
 	}
 
+	// The stored state is compact (see compact), so its cost per op does
+	// not grow with the enquiry's history.
 	var after syncproto.Enquiry
-	if before != nil && before.CanAppend(op) {
+	rewrite := true
+	switch {
+	case before != nil && before.CanAppend(op):
 		after = before.Clone()
 		after.Apply(op)
-	} else {
+	case before != nil && op.Kind == syncproto.KindNote:
+		// A note that sorts before the last folded op changes only the
+		// notes and the history, which the compact state leaves out: no
+		// refold, and nothing to rewrite.
+		after, rewrite = *before, false
+	default:
 		all, err := enquiryOps(tx, op.Enquiry, ^uint64(0))
 		if err != nil {
 			return Result{}, err
 		}
 		after = syncproto.Fold(all)
 	}
-	if err := putJSON(tx.Bucket(bktEnquiries), op.Enquiry[:], &after); err != nil {
-		return Result{}, err
+	compact(&after)
+	if rewrite {
+		if err := putJSON(tx.Bucket(bktEnquiries), op.Enquiry[:], &after); err != nil {
+			return Result{}, err
+		}
 	}
 
 	// Index the op in the feed of every flight that must hear of it: the
@@ -235,15 +248,29 @@ func enquiryOps(tx *bolt.Tx, id uuid.UUID, maxSeq uint64) ([]syncproto.Op, error
 	return ops, nil
 }
 
-// Enquiry returns one enquiry's state with its delivery receipt.
+// compact drops the notes and the history from a state before it is
+// stored: both follow from the ops, and keeping them would make every op's
+// write cost grow with the enquiry's history. Enquiry refolds them.
+func compact(e *syncproto.Enquiry) {
+	e.Notes, e.History = nil, nil
+}
+
+// Enquiry returns one enquiry's full state, notes and history included
+// (folded from its ops), with its delivery receipt.
 func (s *Store) Enquiry(ctx context.Context, id uuid.UUID) (*syncproto.Enquiry, *Delivery, error) {
 	var e *syncproto.Enquiry
 	var d *Delivery
 	err := s.db.View(func(tx *bolt.Tx) error {
-		var err error
-		if e, err = loadEnquiry(tx, id); err != nil || e == nil {
+		stored, err := loadEnquiry(tx, id)
+		if err != nil || stored == nil {
 			return err
 		}
+		ops, err := enquiryOps(tx, id, ^uint64(0))
+		if err != nil {
+			return err
+		}
+		full := syncproto.Fold(ops)
+		e = &full
 		d, err = loadDelivery(tx, e)
 		return err
 	})
@@ -280,7 +307,8 @@ type Listed struct {
 	Delivery *Delivery
 }
 
-// Enquiries lists enquiries matching f, newest first. Status "delivered"
+// Enquiries lists enquiries matching f, newest first, in their compact
+// state: without notes and history (Enquiry has them). Status "delivered"
 // matches assigned enquiries with a delivery receipt.
 func (s *Store) Enquiries(ctx context.Context, f Filter) ([]Listed, error) {
 	var out []Listed
