@@ -19,6 +19,7 @@ import (
 	"github.com/cabincare/cabincare/device/api"
 	"github.com/cabincare/cabincare/device/store"
 	"github.com/cabincare/cabincare/device/syncclient"
+	"github.com/cabincare/cabincare/syncproto"
 )
 
 // Version is the app version reported to the ground.
@@ -104,7 +105,7 @@ func (s *Service) Open() (err error) {
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	(&api.API{Store: st, Sync: s.Sync, DeviceID: s.cfg.DeviceID, UI: ui, Log: s.log}).Register(e)
+	(&api.API{Store: st, IDs: syncproto.NewIDs(), Sync: s.Sync, DeviceID: s.cfg.DeviceID, UI: ui, Log: s.log}).Register(e)
 	s.echo = e
 	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {

@@ -47,6 +47,7 @@ type Device struct {
 	ws      *websocket.Conn
 	wmu     sync.Mutex
 	clock   *syncproto.Clock
+	ids     *syncproto.IDs
 	ready   chan struct{}
 	acks    chan syncproto.PushAck
 	done    chan struct{}
@@ -69,7 +70,7 @@ func NewDevice(id, token string, flights map[string]uint64, codec *syncproto.Cod
 	if counter == nil {
 		counter = &Counter{}
 	}
-	return &Device{ID: id, Token: token, Codec: codec, Counter: counter, cursors: cur, clock: syncproto.NewClock(0)}
+	return &Device{ID: id, Token: token, Codec: codec, Counter: counter, cursors: cur, clock: syncproto.NewClock(0), ids: syncproto.NewIDs()}
 }
 
 // Cursors returns a copy of the device's cursors.
@@ -280,7 +281,7 @@ func (d *Device) Err() error {
 
 // NewOp builds a crew op of this device.
 func (d *Device) NewOp(enquiry [16]byte, kind syncproto.Kind, data any) syncproto.Op {
-	op := syncproto.Op{ID: syncproto.NewOpID(), Enquiry: enquiry, Kind: kind, HLC: d.clock.Tick(), Actor: syncproto.Actor{Type: syncproto.ActorDevice, ID: d.ID}}
+	op := syncproto.Op{ID: d.ids.New(), Enquiry: enquiry, Kind: kind, HLC: d.clock.Tick(), Actor: syncproto.Actor{Type: syncproto.ActorDevice, ID: d.ID}}
 	if data != nil {
 		op.Data = syncproto.MustData(data)
 	}

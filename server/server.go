@@ -92,7 +92,9 @@ func (s *Server) Open() (err error) {
 	clock := syncproto.NewClock(st.MaxHLC())
 	clock.Now = s.cfg.Now
 	s.Hub = hub.New(s.cfg.Hub, st, clock, s.log)
-	s.Care = &care.Service{Store: st, Clock: clock, Notify: s.Hub.Notify, Log: s.log, Now: s.cfg.Now}
+	ids := syncproto.NewIDs()
+	ids.Now = s.cfg.Now
+	s.Care = &care.Service{Store: st, Clock: clock, IDs: ids, Notify: s.Hub.Notify, Log: s.log, Now: s.cfg.Now}
 
 	ui, err := fs.Sub(assets.FS, "console")
 	if err != nil {

@@ -161,5 +161,5 @@ const (
 	DefaultHeartbeat = 10 * time.Second
 	HelloTimeout     = 10 * time.Second
 	DefaultMaxFrame  = 4 << 20 // bytes, compressed and decompressed alike
-	DefaultMaxBatch  = 500     // ops per Push or Changes frame
+	DefaultMaxBatch  = 1000    // ops per Push or Changes frame: large enough for zstd to find the repeats
 )

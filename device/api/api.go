@@ -25,6 +25,7 @@ type Syncer interface {
 // API holds what the handlers use.
 type API struct {
 	Store    *store.Store
+	IDs      *syncproto.IDs
 	Sync     Syncer
 	DeviceID string
 	UI       fs.FS // the crew app, served at /
@@ -33,6 +34,9 @@ type API struct {
 
 // Register puts every route on e.
 func (a *API) Register(e *echo.Echo) {
+	if a.IDs == nil {
+		a.IDs = syncproto.NewIDs()
+	}
 	e.HTTPErrorHandler = jsonapi.ErrorHandler(a.Log)
 	e.GET("/healthz", a.healthz)                       // alive
 	e.GET("/api/v1/status", a.status)                  // sync state, derived from the store
@@ -155,7 +159,7 @@ func (a *API) record(c echo.Context, kind syncproto.Kind, data any, status int) 
 		return err
 	}
 	op := syncproto.Op{
-		ID: syncproto.NewOpID(), Enquiry: id, Kind: kind, HLC: a.Store.Clock.Tick(),
+		ID: a.IDs.New(), Enquiry: id, Kind: kind, HLC: a.Store.Clock.Tick(),
 		Actor: syncproto.Actor{Type: syncproto.ActorDevice, ID: a.DeviceID},
 	}
 	if data != nil {

@@ -28,6 +28,7 @@ var _ Store = (*store.Store)(nil)
 type Service struct {
 	Store  Store
 	Clock  *syncproto.Clock
+	IDs    *syncproto.IDs
 	Notify func(flights []string)
 	Log    *slog.Logger
 	Now    func() time.Time
@@ -48,7 +49,9 @@ type Intake struct {
 // external_id): a repeated delivery returns the existing enquiry and
 // created=false.
 func (s *Service) CreateEnquiry(ctx context.Context, by syncproto.Actor, in Intake) (*syncproto.Enquiry, bool, error) {
-	received := s.Now().UTC()
+	// Second precision is what agents see, and sub-second digits would
+	// cost bytes on every tablet's link for nothing.
+	received := s.Now().UTC().Truncate(time.Second)
 	if in.ReceivedAt != nil {
 		received = in.ReceivedAt.UTC()
 	}
@@ -57,7 +60,7 @@ func (s *Service) CreateEnquiry(ctx context.Context, by syncproto.Actor, in Inta
 		Handle: strings.TrimSpace(in.Handle), Customer: strings.TrimSpace(in.Customer),
 		Text: in.Text, Language: strings.TrimSpace(in.Language), ReceivedAt: received,
 	}
-	op := s.newOp(syncproto.NewOpID(), syncproto.KindCreate, by, data)
+	op := s.newOp(s.IDs.New(), syncproto.KindCreate, by, data)
 	r, err := s.write(ctx, op)
 	if err != nil {
 		return nil, false, err
@@ -95,7 +98,7 @@ func (s *Service) Close(ctx context.Context, by syncproto.Actor, id uuid.UUID, d
 
 func (s *Service) change(ctx context.Context, by syncproto.Actor, id uuid.UUID, kind syncproto.Kind, data any) (*syncproto.Enquiry, error) {
 	op := s.newOp(id, kind, by, data)
-	op.ID = syncproto.NewOpID()
+	op.ID = s.IDs.New()
 	r, err := s.write(ctx, op)
 	if err != nil {
 		return nil, err
