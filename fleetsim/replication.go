@@ -46,9 +46,6 @@ func LoadNDJSON(path string) ([]Enquiry, error) {
 	return out, sc.Err()
 }
 
-// Hook is called just before the timed part (for profiling).
-var Hook func()
-
 // Replication measures the three replication figures on one data set:
 // (a) a fresh device pulls every assigned enquiry, (b) that device pushes
 // edits crew ops (an outcome with a note each), (c) one fresh device per
@@ -98,9 +95,6 @@ func Replication(ctx context.Context, env *Env, name string, es []Enquiry, edits
 	var ca Counter
 	var pullers []*Device
 	defer func() { closeAll(pullers) }()
-	if Hook != nil {
-		Hook()
-	}
 	start := time.Now()
 	for i := 0; i < len(flights); i += maxFlights {
 		group := map[string]uint64{}
