@@ -122,6 +122,26 @@ func (g *Ground) Memory() (rss, peak int64) {
 	return rss, peak
 }
 
+// CPU is the child's user + system CPU time so far (zero for a remote
+// ground): steadier than wall time on a shared machine.
+func (g *Ground) CPU() time.Duration {
+	if g.cmd == nil || g.cmd.Process == nil {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", g.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name (which may hold spaces) start after ")".
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(utime+stime) * time.Second / 100 // clock ticks (USER_HZ = 100 on Linux)
+}
+
 // Goroutines is the server's goroutine count, from its readiness probe.
 func (g *Ground) Goroutines(ctx context.Context) int {
 	var r struct {

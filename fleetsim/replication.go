@@ -95,6 +95,7 @@ func Replication(ctx context.Context, env *Env, name string, es []Enquiry, edits
 	var ca Counter
 	var pullers []*Device
 	defer func() { closeAll(pullers) }()
+	cpu := env.Ground.CPU()
 	start := time.Now()
 	for i := 0; i < len(flights); i += maxFlights {
 		group := map[string]uint64{}
@@ -129,6 +130,7 @@ func Replication(ctx context.Context, env *Env, name string, es []Enquiry, edits
 		}
 	}
 	r.addDuration("(a) initial pull", pullTime)
+	r.addDuration("(a) server CPU", env.Ground.CPU()-cpu)
 	r.add("(a) devices", float64(len(pullers)), "")
 	r.add("(a) enquiries pulled", float64(assigned), "")
 	r.add("(a) ops pulled", float64(pulled), "")
@@ -143,6 +145,7 @@ func Replication(ctx context.Context, env *Env, name string, es []Enquiry, edits
 		ops[i] = d.NewOp(mine[i*len(mine)/edits], syncproto.KindOutcome, syncproto.OutcomeData{Outcome: syncproto.StatusResolved, Note: "Spoke to the passenger in person; sorted before landing."})
 	}
 	up0, down0 := ca.Up.Load(), ca.Down.Load()
+	cpu = env.Ground.CPU()
 	start = time.Now()
 	for len(ops) > 0 {
 		b := min(len(ops), syncproto.DefaultMaxBatch)
@@ -154,10 +157,12 @@ func Replication(ctx context.Context, env *Env, name string, es []Enquiry, edits
 	pushTime := time.Since(start)
 	pushBytes := ca.Up.Load() - up0 + ca.Down.Load() - down0
 	r.addDuration("(b) push edits", pushTime)
+	r.addDuration("(b) server CPU", env.Ground.CPU()-cpu)
 	r.add("(b) bytes per edit", float64(pushBytes)/float64(max(edits, 1)), "B")
 
 	// (c) one fresh device per flight, all at once.
 	var cc Counter
+	cpu = env.Ground.CPU()
 	start = time.Now()
 	devs, err := env.connect(ctx, creds[len(flights)+1:], func(i int) map[string]uint64 { return one(flights[i]) }, &cc)
 	if err != nil {
@@ -166,6 +171,7 @@ func Replication(ctx context.Context, env *Env, name string, es []Enquiry, edits
 	fanTime := time.Since(start)
 	closeAll(devs)
 	r.addDuration("(c) all flights pulled concurrently", fanTime)
+	r.addDuration("(c) server CPU", env.Ground.CPU()-cpu)
 	r.add("(c) devices", float64(len(flights)), "")
 	r.add("(c) bytes per enquiry", float64(cc.Up.Load()+cc.Down.Load())/float64(assigned), "B")
 	return r, nil

@@ -1,6 +1,7 @@
 package syncproto
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/google/uuid"
@@ -128,6 +129,16 @@ type Changes struct {
 	Cursor uint64 `json:"cursor"`
 	// More is true while the server has more catch-up pages for the flight.
 	More bool `json:"more,omitempty"`
+}
+
+// RawChanges is Changes with its ops already encoded as JSON: a sender that
+// stores ops as JSON forwards them without decoding. It encodes to exactly
+// what Changes does.
+type RawChanges struct {
+	Flight string            `json:"flight"`
+	Ops    []json.RawMessage `json:"ops"`
+	Cursor uint64            `json:"cursor"`
+	More   bool              `json:"more,omitempty"`
 }
 
 // ChangesAck acknowledges Changes after the device stored them and the

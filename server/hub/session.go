@@ -514,7 +514,7 @@ func (s *session) streamer(ctx context.Context) {
 				break
 			}
 			cursor := flights[fl]
-			page, err := s.hub.store.Changes(ctx, fl, cursor, s.hub.cfg.MaxBatch, s.deviceID)
+			page, err := s.hub.store.ChangesRaw(ctx, fl, cursor, s.hub.cfg.MaxBatch, s.deviceID)
 			if err != nil {
 				if ctx.Err() == nil {
 					s.log.Error("read changes", "flight", fl, "err", err)
@@ -525,17 +525,20 @@ func (s *session) streamer(ctx context.Context) {
 			if page.Cursor == cursor {
 				continue
 			}
-			if err := s.enqueue(syncproto.FrameChanges, &syncproto.Changes{Flight: fl, Ops: page.Ops, Cursor: page.Cursor, More: page.More}); err != nil {
-				return
-			}
-			inflight++
-			progress = true
-			more = more || page.More
+			// Record the page as sent before the writer can send it: the
+			// device's ack may arrive before enqueue returns, and the reader
+			// refuses an ack past what was sent.
 			s.mu.Lock()
 			if _, ok := s.flights[fl]; ok && s.flights[fl] == cursor {
 				s.flights[fl] = page.Cursor
 			}
 			s.mu.Unlock()
+			if err := s.enqueue(syncproto.FrameChanges, &syncproto.RawChanges{Flight: fl, Ops: page.Ops, Cursor: page.Cursor, More: page.More}); err != nil {
+				return
+			}
+			inflight++
+			progress = true
+			more = more || page.More
 		}
 		if progress {
 			continue

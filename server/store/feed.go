@@ -22,17 +22,53 @@ type Page struct {
 	More bool
 }
 
+// feedValue is a feed entry: the enquiry id, the flags, and the authoring
+// device's id for a device's op.
+func feedValue(enq uuid.UUID, flags byte, author []byte) []byte {
+	return append(append(enq[:len(enq):len(enq)], flags), author...)
+}
+
 // Changes returns the ops of flight's feed after cursor, at most about
 // limit ops (a join entry brings the enquiry's whole earlier history and is
 // never split). skipDevice, when set, leaves out that device's own ops
 // except inside a join, where the device may have purged them.
 func (s *Store) Changes(ctx context.Context, flight string, cursor uint64, limit int, skipDevice string) (Page, error) {
-	p := Page{Cursor: cursor}
+	raw, err := s.ChangesRaw(ctx, flight, cursor, limit, skipDevice)
+	if err != nil {
+		return Page{}, err
+	}
+	p := Page{Cursor: raw.Cursor, More: raw.More, Ops: make([]syncproto.Op, len(raw.Ops))}
+	for i, b := range raw.Ops {
+		if err := json.Unmarshal(b, &p.Ops[i]); err != nil {
+			return Page{}, fmt.Errorf("decode op: %w", err)
+		}
+	}
+	return p, nil
+}
+
+// RawPage is a Page whose ops are left as stored (JSON), for a sender that
+// forwards them without decoding.
+type RawPage struct {
+	Ops    []json.RawMessage
+	Cursor uint64
+	More   bool
+}
+
+// ChangesRaw is Changes without decoding the ops.
+func (s *Store) ChangesRaw(ctx context.Context, flight string, cursor uint64, limit int, skipDevice string) (RawPage, error) {
+	p := RawPage{Cursor: cursor}
 	err := s.db.View(func(tx *bolt.Tx) error {
 		logb := tx.Bucket(bktLog)
 		prefix := feedKey(flight, 0)[:len(flight)+1]
 		c := tx.Bucket(bktFeed).Cursor()
-		seen := map[uuid.UUID]bool{}
+		seen := map[uint64]bool{} // by sequence: a join may repeat ops already in the page
+		add := func(seq uint64, raw []byte) {
+			if !seen[seq] {
+				seen[seq] = true
+				// Copy: bbolt's bytes are valid only inside the transaction.
+				p.Ops = append(p.Ops, append(json.RawMessage(nil), raw...))
+			}
+		}
 		for k, v := c.Seek(feedKey(flight, cursor+1)); k != nil && hasPrefix(k, prefix); k, v = c.Next() {
 			if len(p.Ops) >= limit {
 				p.More = true
@@ -42,30 +78,21 @@ func (s *Store) Changes(ctx context.Context, flight string, cursor uint64, limit
 				return err
 			}
 			seq := binary.BigEndian.Uint64(k[len(prefix):])
-			if len(v) != 17 {
+			if len(v) < 17 {
 				return fmt.Errorf("feed entry %s/%d is corrupt", flight, seq)
 			}
 			if v[16]&feedJoin != 0 {
-				ops, err := enquiryOps(tx, uuid.UUID(v[:16]), seq)
-				if err != nil {
-					return err
-				}
-				for _, op := range ops {
-					if !seen[op.ID] {
-						seen[op.ID] = true
-						p.Ops = append(p.Ops, op)
+				id := v[:16]
+				ec := tx.Bucket(bktEnqOps).Cursor()
+				for ek, _ := ec.Seek(id); ek != nil && hasPrefix(ek, id); ek, _ = ec.Next() {
+					opSeq := binary.BigEndian.Uint64(ek[16:])
+					if opSeq > seq {
+						break
 					}
+					add(opSeq, logb.Get(ek[16:]))
 				}
-			} else {
-				var op syncproto.Op
-				if err := json.Unmarshal(logb.Get(k[len(prefix):]), &op); err != nil {
-					return fmt.Errorf("decode op at %d: %w", seq, err)
-				}
-				own := skipDevice != "" && op.Actor.Type == syncproto.ActorDevice && op.Actor.ID == skipDevice
-				if !own && !seen[op.ID] {
-					seen[op.ID] = true
-					p.Ops = append(p.Ops, op)
-				}
+			} else if skipDevice == "" || string(v[17:]) != skipDevice {
+				add(seq, logb.Get(k[len(prefix):]))
 			}
 			p.Cursor = seq
 		}
@@ -150,7 +177,7 @@ func (s *Store) AckChanges(ctx context.Context, deviceID, flight string, cursor 
 			if binary.BigEndian.Uint64(k[len(prefix):]) > cursor {
 				break
 			}
-			if len(v) != 17 || seen[uuid.UUID(v[:16])] {
+			if len(v) < 17 || seen[uuid.UUID(v[:16])] {
 				continue
 			}
 			id := uuid.UUID(v[:16])

@@ -183,18 +183,24 @@ func applyOne(tx *bolt.Tx, op *syncproto.Op, scope Scope) (Result, error) {
 		prev = before.FlightID
 	}
 	feed := tx.Bucket(bktFeed)
+	// A device's own op carries its id in the feed entry, so pages for that
+	// device can leave it out without decoding the op.
+	var author []byte
+	if op.Actor.Type == syncproto.ActorDevice {
+		author = []byte(op.Actor.ID)
+	}
 	if after.FlightID != "" {
 		var flag byte
 		if after.FlightID != prev {
 			flag = feedJoin
 		}
-		if err := feed.Put(feedKey(after.FlightID, seq), append(op.Enquiry[:len(op.Enquiry):len(op.Enquiry)], flag)); err != nil {
+		if err := feed.Put(feedKey(after.FlightID, seq), feedValue(op.Enquiry, flag, author)); err != nil {
 			return Result{}, err
 		}
 		flights = append(flights, after.FlightID)
 	}
 	if prev != "" && prev != after.FlightID {
-		if err := feed.Put(feedKey(prev, seq), append(op.Enquiry[:len(op.Enquiry):len(op.Enquiry)], 0)); err != nil {
+		if err := feed.Put(feedKey(prev, seq), feedValue(op.Enquiry, 0, author)); err != nil {
 			return Result{}, err
 		}
 		flights = append(flights, prev)
