@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/cabincare/cabincare/server/care"
 )
 
 // client is a minimal client of the ground REST API: the demo loads its
@@ -64,16 +66,6 @@ type summary struct {
 	Assigned  int
 }
 
-type sampleFlight struct {
-	Number      string     `json:"number"`
-	Date        string     `json:"date"`
-	Origin      string     `json:"origin"`
-	Destination string     `json:"destination"`
-	DepartsAt   *time.Time `json:"departs_at,omitempty"`
-	ArrivesAt   *time.Time `json:"arrives_at,omitempty"`
-	Aircraft    string     `json:"aircraft,omitempty"`
-}
-
 type sampleEnquiry struct {
 	Channel      string     `json:"channel"`
 	ExternalID   string     `json:"external_id"`
@@ -93,7 +85,8 @@ type sampleEnquiry struct {
 func loadSamples(ctx context.Context, api *client, dir, flight string) (summary, error) {
 	var sum summary
 	err := eachLine(filepath.Join(dir, "flights.ndjson"), func(raw []byte) error {
-		var f sampleFlight
+		// A sample flight line is exactly the API's flight body.
+		var f care.NewFlight
 		if err := json.Unmarshal(raw, &f); err != nil {
 			return err
 		}
