@@ -1,6 +1,8 @@
 package api
 
 import (
+	"bytes"
+	"encoding/json"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -112,18 +114,28 @@ func (a *API) openFlight(c echo.Context) error {
 
 func (a *API) listEnquiries(c echo.Context) error {
 	flight := a.Store.CurrentFlight()
-	list := []syncproto.Enquiry{}
+	list := []json.RawMessage{}
 	if flight != "" {
 		var err error
-		if list, err = a.Store.Enquiries(c.Request().Context(), flight); err != nil {
+		if list, err = a.Store.List(c.Request().Context(), flight); err != nil {
 			return err
 		}
 	}
-	out := make([]EnquiryView, len(list))
-	for i := range list {
-		out[i] = view(&list[i])
+	// The stored summaries are json.Marshal output already; writing them
+	// out directly skips re-validating every byte of them.
+	var buf bytes.Buffer
+	fid, _ := json.Marshal(flight)
+	buf.WriteString(`{"flight_id":`)
+	buf.Write(fid)
+	buf.WriteString(`,"enquiries":[`)
+	for i, raw := range list {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		buf.Write(raw)
 	}
-	return c.JSON(http.StatusOK, map[string]any{"flight_id": flight, "enquiries": out})
+	buf.WriteString("]}\n")
+	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, buf.Bytes())
 }
 
 // EnquiryView is an enquiry as the crew see it: an assigned enquiry on this
@@ -134,11 +146,7 @@ type EnquiryView struct {
 }
 
 func view(e *syncproto.Enquiry) EnquiryView {
-	s := e.Status
-	if s == syncproto.StatusAssigned {
-		s = syncproto.StatusDelivered
-	}
-	return EnquiryView{Enquiry: e, Status: s}
+	return EnquiryView{Enquiry: e, Status: store.CrewStatus(e.Status)}
 }
 
 func (a *API) getEnquiry(c echo.Context) error {

@@ -30,7 +30,7 @@ var (
 	bktOutboxIdx = []byte("outboxidx")
 	bktDead      = []byte("dead")
 
-	allBuckets = [][]byte{bktMeta, bktFlights, bktOps, bktEnqOps, bktEnquiries, bktOutbox, bktOutboxIdx, bktDead}
+	allBuckets = [][]byte{bktMeta, bktFlights, bktOps, bktEnqOps, bktEnquiries, bktOutbox, bktOutboxIdx, bktDead, bktList}
 
 	keyDeviceID      = []byte("device_id")
 	keyEpoch         = []byte("epoch")
@@ -78,10 +78,14 @@ func Open(path string) (st *Store, err error) {
 		return nil, fmt.Errorf("open device store %s: %w: %v", path, ErrCorrupt, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
+		newList := tx.Bucket(bktList) == nil
 		for _, b := range allBuckets {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
+		}
+		if newList {
+			return rebuildList(tx)
 		}
 		return nil
 	})
@@ -254,7 +258,7 @@ func (s *Store) Record(ctx context.Context, op syncproto.Op) (*syncproto.Enquiry
 			return err
 		}
 		after = *a
-		return putJSON(tx.Bucket(bktEnquiries), op.Enquiry[:], a)
+		return putEnquiry(tx, before, a)
 	})
 	if err != nil {
 		return nil, err

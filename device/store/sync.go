@@ -158,13 +158,17 @@ func refoldAll(tx *bolt.Tx, id uuid.UUID, served map[string]bool) error {
 	}
 	e := syncproto.Fold(ops)
 	if e.FlightID != "" && served[e.FlightID] {
-		return putJSON(tx.Bucket(bktEnquiries), id[:], &e)
+		before, err := loadEnquiry(tx, id)
+		if err != nil {
+			return err
+		}
+		return putEnquiry(tx, before, &e)
 	}
 	return purge(tx, id)
 }
 
 func purge(tx *bolt.Tx, id uuid.UUID) error {
-	if err := tx.Bucket(bktEnquiries).Delete(id[:]); err != nil {
+	if err := dropEnquiry(tx, id); err != nil {
 		return err
 	}
 	c := tx.Bucket(bktEnqOps).Cursor()
