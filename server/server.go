@@ -30,8 +30,15 @@ type Config struct {
 	Hub        hub.Config
 	// ShutdownTimeout bounds the graceful shutdown.
 	ShutdownTimeout time.Duration
-	Log             *slog.Logger
-	Now             func() time.Time
+	// SLA is the care team's response promise (60 minutes by default).
+	SLA time.Duration
+	// WebhookSecret signs the channel webhooks (HMAC-SHA256); empty
+	// disables them. WebhookVerifyToken answers Meta's subscription
+	// handshake.
+	WebhookSecret      string
+	WebhookVerifyToken string
+	Log                *slog.Logger
+	Now                func() time.Time
 }
 
 // DefaultConfig returns the defaults used by cmd/ground.
@@ -41,6 +48,7 @@ func DefaultConfig() Config {
 		DataDir:         "data/ground",
 		Hub:             hub.Config{Heartbeat: syncproto.DefaultHeartbeat, MaxFrame: syncproto.DefaultMaxFrame, Compress: true},
 		ShutdownTimeout: 10 * time.Second,
+		SLA:             care.DefaultSLA,
 	}
 }
 
@@ -94,7 +102,7 @@ func (s *Server) Open() (err error) {
 	s.Hub = hub.New(s.cfg.Hub, st, clock, s.log)
 	ids := syncproto.NewIDs()
 	ids.Now = s.cfg.Now
-	s.Care = &care.Service{Store: st, Clock: clock, IDs: ids, Notify: s.Hub.Notify, Log: s.log, Now: s.cfg.Now}
+	s.Care = &care.Service{Store: st, Clock: clock, IDs: ids, Notify: s.Hub.Notify, Log: s.log, Now: s.cfg.Now, SLA: s.cfg.SLA}
 
 	ui, err := fs.Sub(assets.FS, "console")
 	if err != nil {
@@ -102,7 +110,10 @@ func (s *Server) Open() (err error) {
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	(&api.API{Store: st, Care: s.Care, Hub: s.Hub, AdminToken: s.cfg.AdminToken, UI: ui, Log: s.log, Now: s.cfg.Now}).Register(e)
+	(&api.API{
+		Store: st, Care: s.Care, Hub: s.Hub, AdminToken: s.cfg.AdminToken, UI: ui, Log: s.log, Now: s.cfg.Now,
+		WebhookSecret: s.cfg.WebhookSecret, WebhookVerifyToken: s.cfg.WebhookVerifyToken,
+	}).Register(e)
 	s.echo = e
 
 	ln, err := net.Listen("tcp", s.cfg.Addr)

@@ -7,7 +7,8 @@
 // # Ops and the fold
 //
 // Every change to an enquiry is an Op: a UUIDv7 id, the enquiry id, a kind
-// (create, assign, recall, note, ack, outcome, close), the actor (an agent,
+// (create, assign, recall, note, ack, outcome, close; and on the customer
+// side message, reply, merge), the actor (an agent,
 // or a device with the crew member), an HLC timestamp and a JSON payload.
 // Ops are immutable and idempotent by id. The id of an enquiry is the id of
 // its create op.
@@ -29,6 +30,23 @@
 //	close    from new or an outcome -> closed; from assigned or acknowledged
 //	         only with force and a reason
 //	note     always; notes are an append-only set
+//	message  a customer follow-up on the same channel thread: from any
+//	         status but closed; appends to the thread (messages, kept in
+//	         time order) and, after a crew outcome, sets flagged
+//	reply    an agent's reply sent to the customer: from any status but
+//	         closed; the first one folded is the first response; clears
+//	         awaiting_since and flagged
+//	merge    into: the absorbed enquiry -> closed with merged_into; refused
+//	         while the crew may act on it (assigned, acknowledged)
+//	         from:  the survivor takes a copy of the absorbed thread; any
+//	         status but closed, once per absorbed enquiry
+//	unknown  a kind this replica does not know (a newer peer's) is kept
+//	         in the history as ignored, so an older tablet never breaks
+//
+// awaiting_since (the oldest customer message no reply has answered) is
+// set by create and message, by an escalated outcome (the enquiry returns
+// to the ground queue with the crew's note), and from a merged thread;
+// reply and close clear it. flagged is cleared by reply, assign and close.
 //
 // An op that is illegal where it falls in fold order (say, a recall that an
 // offline crew's outcome overtook) is kept in the history marked "ignored"

@@ -118,6 +118,21 @@ type Enquiry struct {
 	Closed       *Mark       `json:"closed,omitempty"`
 	History      []Entry     `json:"history"`
 
+	// The customer side (see care.go). Messages is the thread: the create
+	// op's text, then follow-ups and merged-in messages, in time order.
+	Messages      []Message `json:"messages"`
+	Replies       []Reply   `json:"replies"`
+	LastMessageAt time.Time `json:"last_message_at"`
+	FirstResponse *Mark     `json:"first_response,omitempty"`
+	// AwaitingSince is the oldest customer message (or crew escalation)
+	// that no reply has answered yet; nil when nothing is owed.
+	AwaitingSince *time.Time `json:"awaiting_since,omitempty"`
+	// Flagged marks a customer message that came after the crew's outcome,
+	// until an agent replies, reassigns or closes.
+	Flagged    bool        `json:"flagged"`
+	MergedInto *uuid.UUID  `json:"merged_into,omitempty"`
+	Merged     []uuid.UUID `json:"merged"`
+
 	// Version is the fold position: the last op folded, in fold order.
 	Version HLC       `json:"version"`
 	LastOp  uuid.UUID `json:"last_op"`
@@ -179,6 +194,9 @@ func (e *Enquiry) Clone() Enquiry {
 	c.Notes = append(make([]Note, 0, len(e.Notes)+1), e.Notes...)
 	c.History = append(make([]Entry, 0, len(e.History)+1), e.History...)
 	c.Flights = append(make([]string, 0, len(e.Flights)+1), e.Flights...)
+	c.Messages = append(make([]Message, 0, len(e.Messages)+1), e.Messages...)
+	c.Replies = append(make([]Reply, 0, len(e.Replies)+1), e.Replies...)
+	c.Merged = append(make([]uuid.UUID, 0, len(e.Merged)+1), e.Merged...)
 	return c
 }
 
@@ -226,6 +244,8 @@ func (e *Enquiry) Check(op *Op) error {
 			return Errorf(CodeIllegalTransition, "cannot close an enquiry that is %s: the crew outcome is pending (force it with a reason)", e.Status)
 		}
 	case KindNote:
+	default:
+		return e.checkCare(op)
 	}
 	return nil
 }
@@ -270,13 +290,14 @@ func (e *Enquiry) transition(op *Op, ent *Entry) {
 		if e.Flights == nil {
 			e.Flights = []string{}
 		}
+		e.careCreated(op)
 	case KindAssign:
 		var d AssignData
 		_ = DecodeData(op.Data, &d)
 		e.Status, e.FlightID = StatusAssigned, d.FlightID
 		e.PassengerName, e.Seat, e.Instructions = d.PassengerName, d.Seat, d.Instructions
 		e.AssignedAt, e.AssignOp = &at, op.ID
-		e.Acknowledged, e.Resolution = nil, nil
+		e.Acknowledged, e.Resolution, e.Flagged = nil, nil, false
 		if !slices.Contains(e.Flights, d.FlightID) {
 			e.Flights = append(e.Flights, d.FlightID)
 		}
@@ -304,8 +325,14 @@ func (e *Enquiry) transition(op *Op, ent *Entry) {
 		}
 		e.Status = d.Outcome
 		e.Resolution = &Resolution{Outcome: d.Outcome, Note: d.Note, By: by, At: at, OpID: op.ID}
+		if d.Outcome == StatusEscalated {
+			e.awaitFrom(at) // back to the ground queue
+		}
 	case KindClose:
 		e.Status = StatusClosed
 		e.Closed = &Mark{By: by, At: at}
+		e.AwaitingSince, e.Flagged = nil, false
+	default:
+		e.transitionCare(op, at, by)
 	}
 }

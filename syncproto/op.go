@@ -134,7 +134,7 @@ func IsChannel(c string) bool {
 // deviceKinds are the kinds a device may write; everything else is ground's.
 var deviceKinds = map[Kind]bool{KindNote: true, KindAck: true, KindOutcome: true}
 
-var groundKinds = map[Kind]bool{KindCreate: true, KindAssign: true, KindRecall: true, KindNote: true, KindClose: true}
+var groundKinds = map[Kind]bool{KindCreate: true, KindAssign: true, KindRecall: true, KindNote: true, KindClose: true, KindMessage: true, KindReply: true, KindMerge: true}
 
 // DecodeData decodes an op payload strictly: unknown fields are an error, so
 // a misspelt field never passes as an empty one.
@@ -229,6 +229,8 @@ func (o *Op) Validate() error {
 			return err
 		}
 		return d.Validate()
+	case KindMessage, KindReply, KindMerge:
+		return validateCare(o)
 	}
 	return Errorf(CodeInvalid, "unknown op kind %q", o.Kind)
 }

@@ -29,6 +29,9 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "import" {
+		return runImport(ctx, args[1:], os.Stdout, stderr, stderrIsTerminal())
+	}
 	cfg := server.DefaultConfig()
 	fs := flag.NewFlagSet("ground", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -39,12 +42,16 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.IntVar(&cfg.Hub.MaxFrame, "max-frame", cfg.Hub.MaxFrame, "largest sync frame in bytes, compressed or not")
 	fs.BoolVar(&cfg.Hub.Compress, "compress", cfg.Hub.Compress, "zstd-compress sync frames")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "graceful shutdown limit")
+	fs.DurationVar(&cfg.SLA, "sla", cfg.SLA, "response promise: each enquiry's deadline is its arrival plus this, scaled by its priority")
+	fs.StringVar(&cfg.WebhookSecret, "webhook-secret", "", "secret that signs the channel webhooks (HMAC-SHA256); empty disables the webhook routes")
+	fs.StringVar(&cfg.WebhookVerifyToken, "webhook-verify-token", "", "token Meta sends in its webhook subscription handshake (hub.verify_token)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	logFormat := fs.String("log-format", "json", "log format: json or text")
 	err := flagenv.Parse(fs, args, map[string]string{
 		"addr": "CABINCARE_GROUND_ADDR", "data": "CABINCARE_GROUND_DATA", "admin-token": "CABINCARE_ADMIN_TOKEN",
 		"heartbeat": "CABINCARE_HEARTBEAT", "max-frame": "CABINCARE_MAX_FRAME", "compress": "CABINCARE_COMPRESS",
 		"shutdown-timeout": "CABINCARE_SHUTDOWN_TIMEOUT", "log-level": "CABINCARE_LOG_LEVEL", "log-format": "CABINCARE_LOG_FORMAT",
+		"sla": "CABINCARE_SLA", "webhook-secret": "CABINCARE_WEBHOOK_SECRET", "webhook-verify-token": "CABINCARE_WEBHOOK_VERIFY_TOKEN",
 	}, os.LookupEnv)
 	if err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -20,6 +21,7 @@ import (
 	"github.com/cabincare/cabincare/server/care"
 	"github.com/cabincare/cabincare/server/hub"
 	"github.com/cabincare/cabincare/server/store"
+	"github.com/cabincare/cabincare/server/webhook"
 	"github.com/cabincare/cabincare/syncproto"
 )
 
@@ -32,33 +34,57 @@ type API struct {
 	UI         fs.FS // the agent console, served at /
 	Log        *slog.Logger
 	Now        func() time.Time
+	// Webhooks are the channel adapters (webhook.Default() if nil), signed
+	// with WebhookSecret; without a secret their routes answer 503.
+	// WebhookVerifyToken answers Meta's subscription handshake.
+	Webhooks           *webhook.Registry
+	WebhookSecret      string
+	WebhookVerifyToken string
 }
 
 // Register puts every route on e.
 func (a *API) Register(e *echo.Echo) {
 	e.HTTPErrorHandler = jsonapi.ErrorHandler(a.Log)
 
-	e.GET("/healthz", a.healthz)                    // alive
-	e.GET("/readyz", a.readyz)                      // store open, accepting
-	e.GET("/sync", echo.WrapHandler(a.Hub))         // device WebSocket (auth in the hello frame)
-	v1 := e.Group("/api/v1", a.auth)                // every call: Authorization: Bearer TOKEN
-	v1.POST("/flights", a.createFlight)             // {number,date,origin,destination,...}
-	v1.GET("/flights", a.listFlights)               //
-	v1.GET("/flights/:id", a.getFlight)             // id: NUMBER-DATE
-	v1.POST("/enquiries", a.createEnquiry)          // {channel,external_id,handle,text,language,...}
-	v1.GET("/enquiries", a.listEnquiries)           // ?status=&flight_id=&limit=
-	v1.GET("/enquiries/:id", a.getEnquiry)          //
-	v1.POST("/enquiries/:id/assign", a.assign)      // {flight_id,passenger_name,seat,instructions}
-	v1.POST("/enquiries/:id/notes", a.addNote)      // {text}
-	v1.POST("/enquiries/:id/recall", a.recall)      // {reason}
-	v1.POST("/enquiries/:id/close", a.closeEnquiry) // {force,reason}
-	v1.POST("/devices", a.createDevice)             // {name} -> id, token (shown once)
-	v1.GET("/devices", a.listDevices)               //
-	v1.GET("/devices/:id", a.getDevice)             //
-	v1.POST("/devices/:id/revoke", a.revokeDevice)  // disconnects at once
-	v1.RouteNotFound("", jsonapi.NoRoute(e))        // after auth: 404, or 405 if another method has the path
-	v1.RouteNotFound("/*", jsonapi.NoRoute(e))      //
-	e.RouteNotFound("/api/*", jsonapi.NoRoute(e))   // other API versions: JSON, not the UI's 404 page
+	e.GET("/healthz", a.healthz)                               // alive
+	e.GET("/readyz", a.readyz)                                 // store open, accepting
+	e.GET("/sync", echo.WrapHandler(a.Hub))                    // device WebSocket (auth in the hello frame)
+	e.GET("/public/response-time", a.publicResponseTime)       // no auth: {average_minutes,text,...}; ?lang=
+	e.GET("/public/response-time.svg", a.publicResponseBanner) // no auth: a profile banner image; ?lang=
+	a.registerWebhooks(e)                                      // /api/v1/webhooks/:channel: signed, no bearer token
+	v1 := e.Group("/api/v1", a.auth)                           // every call: Authorization: Bearer TOKEN
+	v1.POST("/flights", a.createFlight)                        // {number,date,origin,destination,...}
+	v1.GET("/flights", a.listFlights)                          //
+	v1.GET("/flights/:id", a.getFlight)                        // id: NUMBER-DATE
+	v1.GET("/flights/:id/passengers", a.listPassengers)        // the manifest, by seat
+	v1.POST("/flights/:id/passengers", a.addPassengers)        // {passengers:[{name,pnr,seat,cabin,tier,handles,other_flights}]}
+	v1.POST("/enquiries", a.createEnquiry)                     // {channel,external_id,handle,text,language,public,followers,thread,...}
+	v1.GET("/enquiries", a.listEnquiries)                      // ?status=&flight_id=&limit=
+	v1.GET("/enquiries/:id", a.getEnquiry)                     //
+	v1.GET("/enquiries/:id/matches", a.matches)                // ranked candidate passengers and flights
+	v1.POST("/enquiries/:id/assign", a.assign)                 // {flight_id,passenger_id,passenger_name,seat,instructions}
+	v1.POST("/enquiries/:id/notes", a.addNote)                 // {text}
+	v1.POST("/enquiries/:id/recall", a.recall)                 // {reason}
+	v1.POST("/enquiries/:id/reply", a.reply)                   // {template_id,text}
+	v1.POST("/enquiries/:id/merge", a.merge)                   // {from,reason}: absorb enquiry "from" into this one
+	v1.PUT("/enquiries/:id/target", a.setTarget)               // {minutes}: this enquiry's response target (0 resets)
+	v1.POST("/enquiries/:id/close", a.closeEnquiry)            // {force,reason}
+	v1.GET("/queue", a.queue)                                  // ?language=&channel=&limit=
+	v1.GET("/templates", a.listTemplates)                      // ?language=
+	v1.POST("/templates", a.createTemplate)                    // {id,name,language,text}
+	v1.GET("/templates/:id", a.getTemplate)                    //
+	v1.PUT("/templates/:id", a.updateTemplate)                 // {name,language,text}
+	v1.DELETE("/templates/:id", a.deleteTemplate)              //
+	v1.GET("/metrics/response", a.responseMetrics)             // headline figures (5-minute refresh)
+	v1.GET("/metrics", a.metricsBreakdown)                     // ?figure=&by=&from=&to=
+	v1.GET("/outbound", a.outbound)                            // what the recording sender took
+	v1.POST("/devices", a.createDevice)                        // {name} -> id, token (shown once)
+	v1.GET("/devices", a.listDevices)                          //
+	v1.GET("/devices/:id", a.getDevice)                        //
+	v1.POST("/devices/:id/revoke", a.revokeDevice)             // disconnects at once
+	v1.RouteNotFound("", jsonapi.NoRoute(e))                   // after auth: 404, or 405 if another method has the path
+	v1.RouteNotFound("/*", jsonapi.NoRoute(e))                 //
+	e.RouteNotFound("/api/*", jsonapi.NoRoute(e))              // other API versions: JSON, not the UI's 404 page
 	if a.UI != nil {
 		e.GET("/*", echo.WrapHandler(http.FileServerFS(a.UI)))
 	}
@@ -86,7 +112,13 @@ func (a *API) auth(next echo.HandlerFunc) echo.HandlerFunc {
 		if a.AdminToken == "" || subtle.ConstantTimeCompare([]byte(token), []byte(a.AdminToken)) != 1 {
 			return syncproto.Errorf(syncproto.CodeUnauthorized, "the token is not valid")
 		}
-		c.Set("actor", syncproto.Actor{Type: syncproto.ActorAgent, ID: "admin"})
+		// The console names the agent at the keyboard (X-Agent), so
+		// histories and per-agent figures say who did what.
+		name := strings.TrimSpace(c.Request().Header.Get("X-Agent"))
+		if len(name) > syncproto.MaxShortLen || !utf8.ValidString(name) {
+			return syncproto.Errorf(syncproto.CodeInvalid, "X-Agent must be a name of at most %d bytes", syncproto.MaxShortLen)
+		}
+		c.Set("actor", syncproto.Actor{Type: syncproto.ActorAgent, ID: "admin", Name: name})
 		return next(c)
 	}
 }
@@ -149,6 +181,10 @@ type EnquiryView struct {
 	*syncproto.Enquiry
 	Status   syncproto.Status `json:"status"`
 	Delivery *store.Delivery  `json:"delivery,omitempty"`
+	// Care is the ground-only side: priority, deadline, reply window.
+	Care *store.Care `json:"care,omitempty"`
+	// Intake says what an intake did: created, duplicate or joined.
+	Intake string `json:"intake,omitempty"`
 }
 
 func view(e *syncproto.Enquiry, d *store.Delivery) EnquiryView {
@@ -160,23 +196,39 @@ func (a *API) createEnquiry(c echo.Context) error {
 	if err := jsonapi.Bind(c, &in, false); err != nil {
 		return err
 	}
-	e, created, err := a.Care.CreateEnquiry(c.Request().Context(), actor(c), in)
+	return a.intake(c, actor(c), in)
+}
+
+// intake takes in one message and answers 201 with a new enquiry, or 200
+// with the enquiry that has it already (duplicate) or that it joined.
+func (a *API) intake(c echo.Context, by syncproto.Actor, in care.Intake) error {
+	e, outcome, err := a.Care.Receive(c.Request().Context(), by, in)
 	if err != nil {
 		return err
 	}
 	status := http.StatusCreated
-	if !created {
-		status = http.StatusOK // the same message delivered again
+	if outcome != care.IntakeCreated {
+		status = http.StatusOK // the same message delivered again, or a follow-up
 	}
-	return a.respondEnquiry(c, status, e.ID)
+	return a.respondEnquiryAs(c, status, e.ID, outcome)
 }
 
 func (a *API) respondEnquiry(c echo.Context, status int, id uuid.UUID) error {
-	e, d, err := a.Store.Enquiry(c.Request().Context(), id)
+	return a.respondEnquiryAs(c, status, id, "")
+}
+
+func (a *API) respondEnquiryAs(c echo.Context, status int, id uuid.UUID, intake string) error {
+	ctx := c.Request().Context()
+	e, d, err := a.Store.Enquiry(ctx, id)
 	if err != nil {
 		return err
 	}
-	return c.JSON(status, view(e, d))
+	v := view(e, d)
+	if v.Care, err = a.Store.Care(ctx, id); err != nil && syncproto.ErrorCode(err) != syncproto.CodeNotFound {
+		return err
+	}
+	v.Intake = intake
+	return c.JSON(status, v)
 }
 
 func (a *API) listEnquiries(c echo.Context) error {
@@ -215,11 +267,11 @@ func (a *API) assign(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var in syncproto.AssignData
+	var in care.AssignRequest
 	if err := jsonapi.Bind(c, &in, false); err != nil {
 		return err
 	}
-	if _, err := a.Care.Assign(c.Request().Context(), actor(c), id, in); err != nil {
+	if _, err := a.Care.AssignPassenger(c.Request().Context(), actor(c), id, in); err != nil {
 		return notFound(err)
 	}
 	return a.respondEnquiry(c, http.StatusOK, id)

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -19,6 +20,9 @@ type Store interface {
 	Enquiry(ctx context.Context, id uuid.UUID) (*syncproto.Enquiry, *store.Delivery, error)
 	CreateFlight(ctx context.Context, f *store.Flight) error
 	Flight(ctx context.Context, id string) (*store.Flight, error)
+	CareStore     // care records, threads, the queue, figures (queue.go)
+	ManifestStore // passengers (passengers.go)
+	TemplateStore // reply templates (reply.go)
 }
 
 var _ Store = (*store.Store)(nil)
@@ -32,6 +36,21 @@ type Service struct {
 	Notify func(flights []string)
 	Log    *slog.Logger
 	Now    func() time.Time
+	// SLA is the team's response promise (DefaultSLA if zero); each
+	// enquiry's target and deadline follow from it and its priority.
+	SLA time.Duration
+	// Sender sends replies to customers; a RecordingSender if nil.
+	Sender Sender
+
+	// intakeMu makes a thread lookup and the write that follows one step,
+	// so two follow-ups arriving together cannot open two enquiries.
+	intakeMu sync.Mutex
+	// mergeMu serialises merges, which check two enquiries then write both.
+	mergeMu sync.Mutex
+	metrics metricsCache
+	// defaultSender is the RecordingSender used when Sender is nil.
+	initMu        sync.Mutex
+	defaultSender *RecordingSender
 }
 
 // Intake is a new social message.
@@ -43,29 +62,25 @@ type Intake struct {
 	Text       string     `json:"text"`
 	Language   string     `json:"language"`
 	ReceivedAt *time.Time `json:"received_at"`
+	// Public is true for a public post, comment or tweet (false: a private
+	// message). Followers is the author's reach on the channel. Both feed
+	// the triage.
+	Public    bool `json:"public"`
+	Followers int  `json:"followers"`
+	// Thread is the channel's conversation key (a Messenger or WhatsApp
+	// sender, a Twitter DM conversation): a later message on the same
+	// channel and thread joins the open enquiry instead of opening one.
+	// Without it, every message is an enquiry of its own.
+	Thread string `json:"thread"`
 }
 
-// CreateEnquiry takes in a social message. It is idempotent on (channel,
-// external_id): a repeated delivery returns the existing enquiry and
-// created=false.
+// CreateEnquiry takes in a social message (see Receive). It is idempotent
+// on (channel, external_id): a repeated delivery returns the existing
+// enquiry and created=false, as does a follow-up that joined an open
+// enquiry.
 func (s *Service) CreateEnquiry(ctx context.Context, by syncproto.Actor, in Intake) (*syncproto.Enquiry, bool, error) {
-	// Second precision is what agents see, and sub-second digits would
-	// cost bytes on every tablet's link for nothing.
-	received := s.Now().UTC().Truncate(time.Second)
-	if in.ReceivedAt != nil {
-		received = in.ReceivedAt.UTC()
-	}
-	data := syncproto.CreateData{
-		Channel: strings.ToLower(strings.TrimSpace(in.Channel)), ExternalID: strings.TrimSpace(in.ExternalID),
-		Handle: strings.TrimSpace(in.Handle), Customer: strings.TrimSpace(in.Customer),
-		Text: in.Text, Language: strings.TrimSpace(in.Language), ReceivedAt: received,
-	}
-	op := s.newOp(s.IDs.New(), syncproto.KindCreate, by, data)
-	r, err := s.write(ctx, op)
-	if err != nil {
-		return nil, false, err
-	}
-	return r.Enquiry, r.Result == syncproto.ResultApplied, nil
+	e, outcome, err := s.Receive(ctx, by, in)
+	return e, outcome == IntakeCreated, err
 }
 
 // Assign hands an enquiry to a flight's crew, or moves it to another
@@ -78,7 +93,13 @@ func (s *Service) Assign(ctx context.Context, by syncproto.Actor, id uuid.UUID, 
 	if _, err := s.Store.Flight(ctx, d.FlightID); err != nil {
 		return nil, err
 	}
-	return s.change(ctx, by, id, syncproto.KindAssign, d)
+	e, err := s.change(ctx, by, id, syncproto.KindAssign, d)
+	if err == nil {
+		// The passenger and the flight are known now: their tier and
+		// departure feed the priority.
+		s.retriage(ctx, e)
+	}
+	return e, err
 }
 
 // AddNote appends a note from ground.

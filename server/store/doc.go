@@ -21,4 +21,28 @@
 //	delivery   enquiry id -> Delivery (JSON)
 //	flights    flight id -> Flight (JSON)
 //	devices    device id -> Device (JSON)
+//
+// Manifests (manifest.go), looked up by index, never scanned:
+//
+//	pax            flight id 0x00 seat -> Passenger (JSON)
+//	paxpnr         PNR 0x00 flight 0x00 seat -> nothing
+//	paxname        normalised name (and "first initial" forms) 0x00 flight 0x00 seat -> nothing
+//	paxhandle      normalised handle 0x00 flight 0x00 seat -> nothing (any channel)
+//	paxchanhandle  channel 0x00 handle 0x00 flight 0x00 seat -> nothing
+//
+// The care workflow (care.go, templates.go), kept in the transaction of
+// every op on the enquiry:
+//
+//	care        enquiry id -> Care (JSON): triage, target, deadline, reply window
+//	queue       deadline ms (8) + (65535 - score) (2) + id -> nothing: open enquiries
+//	open        received ms (8) + id -> nothing: open enquiries by age
+//	threads     channel 0x00 thread -> id of the thread's open enquiry (or the one it merged into)
+//	figfirst    at ms (8) + id -> Figure: first responses
+//	figresolve  at ms (8) + id -> Figure: resolutions
+//	figonboard  at ms (8) + id -> Figure: crew outcomes
+//	arrivals    received ms (8) + id -> first response ms (8), or nothing yet
+//	templates   template id -> Template (JSON)
+//
+// byext also maps the external id of each customer follow-up (message op)
+// to its enquiry, so a redelivered follow-up is a duplicate.
 package store

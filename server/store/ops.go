@@ -43,6 +43,10 @@ type Result struct {
 // it. Concurrent calls share commits. The error is for the store itself
 // (I/O, a closed database), never for a single op.
 func (s *Store) Apply(ctx context.Context, ops []syncproto.Op, scope Scope) ([]Result, error) {
+	return s.apply(ctx, ops, scope, nil)
+}
+
+func (s *Store) apply(ctx context.Context, ops []syncproto.Op, scope Scope, care map[uuid.UUID]*Care) ([]Result, error) {
 	if err := ctxErr(ctx); err != nil {
 		return nil, err
 	}
@@ -53,7 +57,7 @@ func (s *Store) Apply(ctx context.Context, ops []syncproto.Op, scope Scope) ([]R
 	err := s.db.Batch(func(tx *bolt.Tx) error {
 		results = make([]Result, len(ops))
 		for i := range ops {
-			r, err := applyOne(tx, &ops[i], scope)
+			r, err := applyOne(tx, &ops[i], scope, care)
 			if err != nil {
 				return err
 			}
@@ -71,7 +75,7 @@ func refused(op *syncproto.Op, err error) Result {
 	return Result{OpResult: syncproto.OpResult{ID: op.ID, Result: syncproto.ResultRefused, Code: syncproto.ErrorCode(err), Message: syncproto.ErrorMessage(err)}}
 }
 
-func applyOne(tx *bolt.Tx, op *syncproto.Op, scope Scope) (Result, error) {
+func applyOne(tx *bolt.Tx, op *syncproto.Op, scope Scope, care map[uuid.UUID]*Care) (Result, error) {
 	if err := op.Validate(); err != nil {
 		return refused(op, err), nil
 	}
@@ -107,6 +111,8 @@ func applyOne(tx *bolt.Tx, op *syncproto.Op, scope Scope) (Result, error) {
 		}
 	} else if before == nil {
 		return refused(op, syncproto.Errorf(syncproto.CodeUnknownEnquiry, "enquiry %s does not exist", op.Enquiry)), nil
+	} else if dup, err := duplicateMessage(tx, op, before); dup != nil || err != nil {
+		return *dup, err
 	}
 	if scope.Device != "" && !servesAny(before, scope.Flights) {
 		return refused(op, syncproto.Errorf(syncproto.CodeOutOfScope, "enquiry %s is not on a flight this device serves", op.Enquiry)), nil
@@ -171,6 +177,12 @@ func applyOne(tx *bolt.Tx, op *syncproto.Op, scope Scope) (Result, error) {
 		if err := putJSON(tx.Bucket(bktEnquiries), op.Enquiry[:], &after); err != nil {
 			return Result{}, err
 		}
+		if err := updateCare(tx, before, &after, care[op.Enquiry]); err != nil {
+			return Result{}, err
+		}
+	}
+	if err := indexMessage(tx, op, &after); err != nil {
+		return Result{}, err
 	}
 
 	// Index the op in the feed of every flight that must hear of it: the
@@ -189,7 +201,7 @@ func applyOne(tx *bolt.Tx, op *syncproto.Op, scope Scope) (Result, error) {
 	if op.Actor.Type == syncproto.ActorDevice {
 		author = []byte(op.Actor.ID)
 	}
-	if after.FlightID != "" {
+	if after.FlightID != "" && reachesCrew(tx, op, &after) {
 		var flag byte
 		if after.FlightID != prev {
 			flag = feedJoin
@@ -254,11 +266,13 @@ func enquiryOps(tx *bolt.Tx, id uuid.UUID, maxSeq uint64) ([]syncproto.Op, error
 	return ops, nil
 }
 
-// compact drops the notes and the history from a state before it is
-// stored: both follow from the ops, and keeping them would make every op's
-// write cost grow with the enquiry's history. Enquiry refolds them.
+// compact drops the notes, the history and the customer thread (messages
+// and replies) from a state before it is stored: they follow from the ops,
+// and keeping them would make every op's write cost grow with the
+// enquiry's history. Enquiry refolds them.
 func compact(e *syncproto.Enquiry) {
 	e.Notes, e.History = nil, nil
+	e.Messages, e.Replies = nil, nil
 }
 
 // Enquiry returns one enquiry's full state, notes and history included

@@ -29,7 +29,28 @@ var (
 	bktFlights   = []byte("flights")
 	bktDevices   = []byte("devices")
 
-	allBuckets = [][]byte{bktMeta, bktLog, bktOpIdx, bktEnqOps, bktEnquiries, bktByExt, bktFeed, bktDelivery, bktFlights, bktDevices}
+	// Manifests (manifest.go).
+	bktPax           = []byte("pax")           // flight 0x00 seat -> Passenger
+	bktPaxPNR        = []byte("paxpnr")        // PNR 0x00 paxkey -> nothing
+	bktPaxName       = []byte("paxname")       // normalised name 0x00 paxkey -> nothing
+	bktPaxHandle     = []byte("paxhandle")     // handle 0x00 paxkey -> nothing (any channel)
+	bktPaxChanHandle = []byte("paxchanhandle") // channel 0x00 handle 0x00 paxkey -> nothing
+	// The care workflow (care.go, templates.go).
+	bktCare       = []byte("care")       // enquiry id -> Care
+	bktQueue      = []byte("queue")      // deadline ms + (max - score) + id -> nothing: open enquiries
+	bktOpen       = []byte("open")       // received ms + id -> nothing: open enquiries by age
+	bktThreads    = []byte("threads")    // channel 0x00 thread -> id of its open enquiry
+	bktFigFirst   = []byte("figfirst")   // at ms + id -> Figure: first responses
+	bktFigResolve = []byte("figresolve") // at ms + id -> Figure: resolutions
+	bktFigOnboard = []byte("figonboard") // at ms + id -> Figure: crew outcomes
+	bktArrivals   = []byte("arrivals")   // received ms + id -> first response time (ms, 8 bytes) or nothing yet
+	bktTemplates  = []byte("templates")  // template id -> Template
+
+	allBuckets = [][]byte{
+		bktMeta, bktLog, bktOpIdx, bktEnqOps, bktEnquiries, bktByExt, bktFeed, bktDelivery, bktFlights, bktDevices,
+		bktPax, bktPaxPNR, bktPaxName, bktPaxHandle, bktPaxChanHandle,
+		bktCare, bktQueue, bktOpen, bktThreads, bktFigFirst, bktFigResolve, bktFigOnboard, bktArrivals, bktTemplates,
+	}
 
 	keyEpoch = []byte("epoch")
 	keyHLC   = []byte("hlc")
@@ -52,6 +73,9 @@ type Store struct {
 // bbolt database, or is corrupt, is refused with an error, never replaced.
 func Open(path string) (*Store, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, fmt.Errorf("open ground store %s: %w: %w", path, ErrLocked, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open ground store %s: %w", path, err)
 	}
@@ -191,6 +215,10 @@ func ctxErr(ctx context.Context) error {
 
 // ErrNotFound is wrapped by errors for a missing record.
 var ErrNotFound = errors.New("not found")
+
+// ErrLocked is wrapped by Open when another process holds the database
+// file: a ground server (or an import) is running on the same data folder.
+var ErrLocked = errors.New("the database is in use by another process (is a ground server running on this data folder? stop it first)")
 
 func notFound(what, id string) error {
 	return fmt.Errorf("%w: %w", ErrNotFound, syncproto.Errorf(syncproto.CodeNotFound, "%s %s does not exist", what, id))
