@@ -152,8 +152,10 @@ func (s *Server) Run(ctx context.Context) error {
 	s.log.Info("ground server shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
-	s.Hub.Close()
+	// Stop accepting first, so no new session starts while the hub closes
+	// the ones it has (Shutdown does not wait for hijacked connections).
 	err := srv.Shutdown(sctx)
+	s.Hub.Close()
 	if errors.Is(serveErr, http.ErrServerClosed) {
 		serveErr = nil
 	}

@@ -239,14 +239,24 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		WriteBufferSize: 4096,
 		CheckOrigin:     h.checkOrigin,
 	}
+	// Count the session before upgrading, and only while the hub is open:
+	// an Add after Close has started waiting would be a WaitGroup misuse,
+	// and a session started then would outlive the shutdown.
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		http.Error(w, "the server is shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	h.wg.Add(1)
+	h.mu.Unlock()
+	defer h.wg.Done()
 	conn, err := up.Upgrade(w, r, nil)
 	if err != nil {
 		// Upgrade has written the HTTP error already.
 		h.log.Debug("sync upgrade refused", "remote", r.RemoteAddr, "err", err)
 		return
 	}
-	h.wg.Add(1)
-	defer h.wg.Done()
 	s := newSession(h, conn, r.RemoteAddr)
 	s.run(h.ctx)
 }
