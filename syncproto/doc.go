@@ -97,7 +97,7 @@
 //	CHANGES_ACK {flight, cursor}        ->                   at most 4 unacknowledged)
 //	                                    <-   READY {cursors}                       (caught up)
 //	PUSH {batch, ops}                   ->
-//	                                    <-   PUSH_ACK {batch, results[{id, result, code, message}]}
+//	                                    <-   PUSH_ACK {batch, results[{id, result, code, message}], heads}
 //	                                    <-   CHANGES ...                           (live, as ops land)
 //	SUBSCRIBE {flights{F: cursor}}      ->                                         (crew opened a flight)
 //	HEARTBEAT {state}                   <->  HEARTBEAT {clock, hlc}

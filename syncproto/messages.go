@@ -119,6 +119,10 @@ type OpResult struct {
 type PushAck struct {
 	Batch   uint64     `json:"batch"`
 	Results []OpResult `json:"results"`
+	// Heads is the feed head of each flight the device serves, as of this
+	// answer: the device may call itself synced only once its cursors
+	// reach them, since changes may be on their way that it has not seen.
+	Heads map[string]uint64 `json:"heads,omitempty"`
 }
 
 // Changes carries ops of one flight, in server order. Cursor is the server

@@ -65,6 +65,9 @@ func Open(path string) (st *Store, err error) {
 			st, err = nil, fmt.Errorf("open device store %s: %w: %v", path, ErrCorrupt, r)
 		}
 	}()
+	if err := precheck(path); err != nil {
+		return nil, fmt.Errorf("open device store %s: %w: %v", path, ErrCorrupt, err)
+	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
 	if err != nil {
 		if isCorrupt(err) {

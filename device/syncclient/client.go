@@ -55,7 +55,32 @@ type Client struct {
 	lastErr   string
 	lastErrAt time.Time
 	sessionID string
-	caughtUp  bool
+	caughtUp  bool // the ground sent Ready this session
+	paging    int  // flights whose last page said more pages follow
+}
+
+// covers reports whether the stored cursors reach the ground's heads as
+// of a push ack.
+func (c *Client) covers(heads map[string]uint64) bool {
+	cur, err := c.store.Cursors()
+	if err != nil {
+		return false
+	}
+	for f, h := range heads {
+		if c, ok := cur[f]; ok && c < h {
+			return false
+		}
+	}
+	return true
+}
+
+// inSync reports whether the last exchange left this tablet caught up:
+// Ready received and no flight with pages still to come. Only then may an
+// empty outbox be reported as synced.
+func (c *Client) inSync() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.caughtUp && c.paging == 0
 }
 
 // New returns a client for st.
@@ -347,7 +372,7 @@ func (c *Client) session(ctx context.Context, target string) error {
 		maxBatch = syncproto.DefaultMaxBatch
 	}
 	c.mu.Lock()
-	c.sessionID, c.caughtUp = w.SessionID, false
+	c.sessionID, c.caughtUp, c.paging = w.SessionID, false, 0
 	c.mu.Unlock()
 	c.connected.Store(true)
 	c.setErr(nil)
@@ -414,16 +439,18 @@ func (c *Client) reader(ctx context.Context, k *conn, acks chan<- syncproto.Push
 				delete(flights, ch.Flight)
 			}
 			c.mu.Lock()
-			ready := c.caughtUp
+			c.paging = len(flights)
 			c.mu.Unlock()
-			if ready && len(flights) == 0 {
+			if c.inSync() {
 				c.markSynced()
 			}
 		case syncproto.FrameReady:
 			c.mu.Lock()
 			c.caughtUp = true
 			c.mu.Unlock()
-			c.markSynced()
+			if c.inSync() {
+				c.markSynced()
+			}
 			log.Info("sync caught up")
 		case syncproto.FramePushAck:
 			var a syncproto.PushAck
@@ -507,10 +534,7 @@ func (c *Client) pusher(ctx context.Context, k *conn, acks <-chan syncproto.Push
 						c.log.Warn("ground refused an op; moved to dead letters", "op", r.ID, "code", r.Code, "reason", r.Message)
 					}
 				}
-				c.mu.Lock()
-				ready := c.caughtUp
-				c.mu.Unlock()
-				if ready {
+				if c.inSync() && c.covers(a.Heads) {
 					c.markSynced()
 				}
 				continue

@@ -26,6 +26,7 @@ type Store interface {
 	Apply(ctx context.Context, ops []syncproto.Op, scope store.Scope) ([]store.Result, error)
 	ChangesRaw(ctx context.Context, flight string, cursor uint64, limit int, skipDevice string) (store.RawPage, error)
 	AckChanges(ctx context.Context, deviceID, flight string, cursor uint64) ([]uuid.UUID, error)
+	FlightHead(ctx context.Context, flight string) (uint64, error)
 }
 
 var _ Store = (*store.Store)(nil)

@@ -103,7 +103,7 @@ func (s *session) run(parent context.Context) {
 	ctx, cancel := context.WithCancel(parent)
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { defer wg.Done(); s.writer(ctx) }()
+	go func() { defer wg.Done(); s.writer() }()
 	go func() { defer wg.Done(); s.streamer(ctx) }()
 	readErr := s.reader(ctx)
 	s.fail(readErr)
@@ -296,7 +296,10 @@ func (s *session) enqueue(t syncproto.FrameType, msg any) error {
 	}
 }
 
-func (s *session) writer(ctx context.Context) {
+// writer is the connection's only writer. It ends only through done, never
+// on its context alone, so the reason a session ends (a timeout, a bad
+// frame, shutdown) always reaches the device as an ERROR frame first.
+func (s *session) writer() {
 	hb := time.NewTicker(s.hub.cfg.Heartbeat)
 	defer hb.Stop()
 	write := func(b []byte) error {
@@ -337,8 +340,6 @@ func (s *session) writer(ctx context.Context) {
 			}
 			// Unblock the reader.
 			_ = s.conn.SetReadDeadline(time.Now())
-			return
-		case <-ctx.Done():
 			return
 		}
 	}
@@ -493,7 +494,15 @@ func (s *session) handlePush(ctx context.Context, p *syncproto.Push) error {
 	if s.hub.OnApplied != nil {
 		s.hub.OnApplied(stored)
 	}
-	return s.enqueue(syncproto.FramePushAck, &syncproto.PushAck{Batch: p.Batch, Results: results})
+	heads := map[string]uint64{}
+	for _, fl := range scope.Flights {
+		h, err := s.hub.store.FlightHead(ctx, fl)
+		if err != nil {
+			return err
+		}
+		heads[fl] = h
+	}
+	return s.enqueue(syncproto.FramePushAck, &syncproto.PushAck{Batch: p.Batch, Results: results, Heads: heads})
 }
 
 // streamer sends each flight's changes after the session's cursor, in pages,
