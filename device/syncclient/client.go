@@ -256,7 +256,7 @@ func (k *conn) writer() {
 	for {
 		select {
 		case b := <-k.send:
-			_ = k.ws.SetWriteDeadline(time.Now().Add(k.timeout))
+			_ = k.ws.SetWriteDeadline(time.Now().Add(syncproto.WriteTimeout(k.timeout, len(b))))
 			if err := k.ws.WriteMessage(websocket.BinaryMessage, b); err != nil {
 				k.fail(err)
 				return
@@ -276,8 +276,10 @@ func (k *conn) writer() {
 	}
 }
 
-func (k *conn) read() (syncproto.Frame, error) {
-	mt, data, err := k.ws.ReadMessage()
+// read reads one frame, the deadline moving silence ahead as bytes arrive,
+// so a large page over a thin link is bounded by progress, not size.
+func (k *conn) read(silence time.Duration) (syncproto.Frame, error) {
+	mt, data, err := syncproto.ReadMessage(k.ws, k.codec.MaxFrame+2, silence)
 	if err != nil {
 		return syncproto.Frame{}, err
 	}
@@ -336,8 +338,7 @@ func (c *Client) session(ctx context.Context, target string) error {
 	if err := ws.WriteMessage(websocket.BinaryMessage, b); err != nil {
 		return fmt.Errorf("send hello: %w", err)
 	}
-	_ = ws.SetReadDeadline(time.Now().Add(syncproto.HelloTimeout + 5*time.Second))
-	f, err := k.read()
+	f, err := k.read(syncproto.HelloTimeout + 5*time.Second)
 	if err != nil {
 		return fmt.Errorf("read welcome: %w", err)
 	}
@@ -407,8 +408,7 @@ func (c *Client) session(ctx context.Context, target string) error {
 func (c *Client) reader(ctx context.Context, k *conn, acks chan<- syncproto.PushAck, silence time.Duration, log *slog.Logger) error {
 	flights := map[string]bool{} // flights whose last page had More
 	for {
-		_ = k.ws.SetReadDeadline(time.Now().Add(silence))
-		f, err := k.read()
+		f, err := k.read(silence)
 		if err != nil {
 			select {
 			case <-k.done:

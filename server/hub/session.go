@@ -3,7 +3,6 @@ package hub
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"maps"
 	"slices"
@@ -164,24 +163,17 @@ func (s *session) writeErrorAndClose(err error) {
 	_ = s.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(closeCode, reason), deadline)
 }
 
-// readFrame reads one frame through a limit of MaxFrame+1 bytes, so an
-// oversized frame is refused with our own ERROR frame (gorilla's read limit
-// would close the connection itself first, without a code).
-func (s *session) readFrame() (syncproto.Frame, error) {
-	mt, rd, err := s.conn.NextReader()
+// readFrame reads one frame of at most MaxFrame (plus its header), with
+// the read deadline moving silence ahead as bytes arrive. An oversized
+// frame is refused with our own ERROR frame before gorilla's read limit
+// (a backstop) would close the connection without a code.
+func (s *session) readFrame(silence time.Duration) (syncproto.Frame, error) {
+	mt, data, err := syncproto.ReadMessage(s.conn, s.hub.cfg.MaxFrame+2, silence)
 	if err != nil {
 		if errors.Is(err, websocket.ErrReadLimit) {
 			return syncproto.Frame{}, syncproto.Errorf(syncproto.CodeTooLarge, "frame over the %d byte limit", s.hub.cfg.MaxFrame)
 		}
 		return syncproto.Frame{}, err
-	}
-	limit := int64(s.hub.cfg.MaxFrame) + 2 // the frame header
-	data, err := io.ReadAll(io.LimitReader(rd, limit+1))
-	if err != nil {
-		return syncproto.Frame{}, err
-	}
-	if int64(len(data)) > limit {
-		return syncproto.Frame{}, syncproto.Errorf(syncproto.CodeTooLarge, "frame over the %d byte limit", s.hub.cfg.MaxFrame)
 	}
 	if mt != websocket.BinaryMessage {
 		return syncproto.Frame{}, syncproto.Errorf(syncproto.CodeBadFrame, "sync frames are binary messages")
@@ -190,8 +182,7 @@ func (s *session) readFrame() (syncproto.Frame, error) {
 }
 
 func (s *session) handshake(ctx context.Context) (*syncproto.Hello, error) {
-	_ = s.conn.SetReadDeadline(time.Now().Add(s.hub.cfg.HelloTimeout))
-	f, err := s.readFrame()
+	f, err := s.readFrame(s.hub.cfg.HelloTimeout)
 	if err != nil {
 		var ne interface{ Timeout() bool }
 		if errors.As(err, &ne) && ne.Timeout() {
@@ -269,7 +260,7 @@ func (s *session) handshake(ctx context.Context) (*syncproto.Hello, error) {
 	if err != nil {
 		return nil, err
 	}
-	_ = s.conn.SetWriteDeadline(now.Add(s.hub.cfg.WriteTimeout))
+	_ = s.conn.SetWriteDeadline(now.Add(syncproto.WriteTimeout(s.hub.cfg.WriteTimeout, len(b))))
 	if err := s.conn.WriteMessage(websocket.BinaryMessage, b); err != nil {
 		return nil, err
 	}
@@ -303,7 +294,7 @@ func (s *session) writer() {
 	hb := time.NewTicker(s.hub.cfg.Heartbeat)
 	defer hb.Stop()
 	write := func(b []byte) error {
-		_ = s.conn.SetWriteDeadline(time.Now().Add(s.hub.cfg.WriteTimeout))
+		_ = s.conn.SetWriteDeadline(time.Now().Add(syncproto.WriteTimeout(s.hub.cfg.WriteTimeout, len(b))))
 		return s.conn.WriteMessage(websocket.BinaryMessage, b)
 	}
 	for {
@@ -348,8 +339,7 @@ func (s *session) writer() {
 func (s *session) reader(ctx context.Context) error {
 	silence := 3 * s.hub.cfg.Heartbeat
 	for {
-		_ = s.conn.SetReadDeadline(time.Now().Add(silence))
-		f, err := s.readFrame()
+		f, err := s.readFrame(silence)
 		if err != nil {
 			select {
 			case <-s.done:
