@@ -89,11 +89,12 @@
 //	device                                   ground
 //	HELLO {protocol, device_id, token,  ->
 //	       epoch, flights{F: cursor},
-//	       state}
+//	       checkpoints{F: op id}, state}
 //	                                    <-   WELCOME {protocol, epoch, session_id, hlc,
 //	                                                  clock, heartbeat_ms, max_frame,
 //	                                                  max_batch, resync, flights}
-//	                                    <-   CHANGES {flight, ops, cursor, more}   (catch-up pages,
+//	                                    <-   CHANGES {flight, ops, cursor,          (catch-up pages,
+//	                                                  cursor_op, more}
 //	CHANGES_ACK {flight, cursor}        ->                   at most 4 unacknowledged)
 //	                                    <-   READY {cursors}                       (caught up)
 //	PUSH {batch, ops}                   ->
@@ -109,12 +110,16 @@
 // The device id and token are checked in constant time (unauthorized,
 // revoked).
 //
-// Epochs: each ground database has a random epoch. If a device's hello
-// carries another epoch, or a cursor past the ground's head (a restore from
-// backup), WELCOME has resync=true: the device sets its cursors to zero,
-// puts every op it wrote and still holds back into its outbox, and the
-// ground streams from zero. Nothing unsent is discarded; the ground answers
-// duplicate for what it has.
+// Epochs and checkpoints: each ground database has a random epoch, and
+// each CHANGES names the op at its cursor (cursor_op), which the device
+// keeps with the cursor and sends back in its hello as that flight's
+// checkpoint. If the hello carries another epoch, a cursor past the
+// ground's head, or a checkpoint the ground's log does not hold at that
+// sequence (a restore from backup keeps the epoch, and new writes soon pass
+// the old cursor), WELCOME has resync=true: the device sets its cursors to
+// zero, puts every op it wrote back into its outbox, drops what it learnt
+// from the old database, and the ground streams from zero. Nothing the
+// device wrote is discarded; the ground answers duplicate for what it has.
 //
 // Push: the device sends at most max_batch ops per PUSH, one PUSH in
 // flight, oldest first. The ground answers PUSH_ACK only after the ops are

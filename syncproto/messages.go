@@ -71,7 +71,12 @@ type Hello struct {
 	// Flights maps each flight the device serves to its cursor: the server
 	// sequence up to which it has durably stored that flight's changes.
 	Flights map[string]uint64 `json:"flights"`
-	State   DeviceState       `json:"state"`
+	// Checkpoints names, per flight, the op at the device's cursor (from
+	// Changes.CursorOp). A ground whose log holds another op at that
+	// sequence, or none, is not the database the device synced with (a
+	// restore from backup keeps the epoch) and answers with Resync.
+	Checkpoints map[string]uuid.UUID `json:"checkpoints,omitempty"`
+	State       DeviceState          `json:"state"`
 }
 
 // Welcome accepts a Hello.
@@ -131,6 +136,9 @@ type Changes struct {
 	Flight string `json:"flight"`
 	Ops    []Op   `json:"ops"`
 	Cursor uint64 `json:"cursor"`
+	// CursorOp is the op at sequence Cursor in the ground's log: the
+	// device keeps it with the cursor and sends it back as its checkpoint.
+	CursorOp uuid.UUID `json:"cursor_op"`
 	// More is true while the server has more catch-up pages for the flight.
 	More bool `json:"more,omitempty"`
 }
@@ -139,10 +147,11 @@ type Changes struct {
 // stores ops as JSON forwards them without decoding. It encodes to exactly
 // what Changes does.
 type RawChanges struct {
-	Flight string            `json:"flight"`
-	Ops    []json.RawMessage `json:"ops"`
-	Cursor uint64            `json:"cursor"`
-	More   bool              `json:"more,omitempty"`
+	Flight   string            `json:"flight"`
+	Ops      []json.RawMessage `json:"ops"`
+	Cursor   uint64            `json:"cursor"`
+	CursorOp uuid.UUID         `json:"cursor_op"`
+	More     bool              `json:"more,omitempty"`
 }
 
 // ChangesAck acknowledges Changes after the device stored them and the

@@ -664,14 +664,33 @@ func TestResync(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("outbox = %v, want %v", got, want)
 	}
-	// State is untouched.
-	if got, want := len(MustEnquiry(t, s, enq).Notes), 4; got != want {
-		t.Errorf("notes = %d, want %d", got, want)
+	// What the old database taught the tablet is dropped, to be pulled
+	// again; its own ops stay, every one of them in the outbox.
+	if _, err := s.Enquiry(context.Background(), enq); syncproto.ErrorCode(err) != syncproto.CodeNotFound {
+		t.Errorf("enquiry after resync: %v, want not_found until it is pulled again", err)
+	}
+	for _, id := range want {
+		if !opStored(t, s, id) {
+			t.Errorf("own op %s was dropped by the resync", id)
+		}
 	}
 	// A second resync queues nothing more.
 	if n, err := s.Resync("epoch-2", thisDevice); err != nil || n != 0 {
 		t.Errorf("second resync = %d, %v; want 0", n, err)
 	}
+}
+
+// opStored reports whether an op is in the ops bucket.
+func opStored(t *testing.T, s *Store, id uuid.UUID) bool {
+	t.Helper()
+	found := false
+	if err := s.db.View(func(tx *bolt.Tx) error {
+		found = tx.Bucket(bktOps).Get(id[:]) != nil
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return found
 }
 
 func TestMarkSynced(t *testing.T) {

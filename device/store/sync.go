@@ -40,6 +40,21 @@ func (s *Store) Outbox(max int, skip map[uuid.UUID]bool) ([]syncproto.Op, error)
 	return ops, err
 }
 
+// Checkpoints returns, per served flight with one, the op at its cursor in
+// the ground's log, for the hello.
+func (s *Store) Checkpoints() (map[string]uuid.UUID, error) {
+	out := map[string]uuid.UUID{}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bktFlights).ForEach(func(k, v []byte) error {
+			if len(v) == 24 {
+				out[string(k)] = uuid.UUID(v[8:])
+			}
+			return nil
+		})
+	})
+	return out, err
+}
+
 // DeadLetter is an op the ground refused. It stays here, visible, instead
 // of blocking the outbox.
 type DeadLetter struct {
@@ -84,6 +99,12 @@ func (s *Store) CompletePush(results []syncproto.OpResult) error {
 // (their unsent ops stay, for the outbox). It returns the enquiries
 // changed.
 func (s *Store) ApplyChanges(ctx context.Context, flight string, ops []syncproto.Op, cursor uint64) ([]uuid.UUID, error) {
+	return s.ApplyChangesAt(ctx, flight, ops, cursor, uuid.Nil)
+}
+
+// ApplyChangesAt is ApplyChanges that also keeps cursorOp, the op at the
+// cursor in the ground's log, as the flight's checkpoint (see Checkpoints).
+func (s *Store) ApplyChangesAt(ctx context.Context, flight string, ops []syncproto.Op, cursor uint64, cursorOp uuid.UUID) ([]uuid.UUID, error) {
 	var changed []uuid.UUID
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		changed = nil
@@ -129,7 +150,12 @@ func (s *Store) ApplyChanges(ctx context.Context, flight string, ops []syncproto
 			return err
 		}
 		if cursor > binary.BigEndian.Uint64(cur) {
-			if err := flights.Put([]byte(flight), u64(cursor)); err != nil {
+			// The flight's value: the cursor, then the checkpoint op id.
+			v := u64(cursor)
+			if cursorOp != uuid.Nil {
+				v = append(v, cursorOp[:]...)
+			}
+			if err := flights.Put([]byte(flight), v); err != nil {
 				return err
 			}
 		}
@@ -192,9 +218,10 @@ func purge(tx *bolt.Tx, id uuid.UUID) error {
 }
 
 // Resync handles a server whose database is not the one this device synced
-// with (another epoch, or a head behind our cursor): every cursor goes back
-// to zero, and every op this device wrote and still holds goes back into the
-// outbox, since the server may have lost it. Nothing unsent is discarded.
+// with (another epoch, a head behind our cursor, or another op at it):
+// every cursor goes back to zero, every op this device wrote goes back into
+// the outbox, since the server may have lost it, and everything else is
+// dropped to be pulled again. Nothing this device wrote is discarded.
 func (s *Store) Resync(epoch, deviceID string) (requeued int, err error) {
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		requeued = 0
@@ -206,17 +233,42 @@ func (s *Store) Resync(epoch, deviceID string) (requeued int, err error) {
 				return err
 			}
 		}
+		// Keep only this device's own ops (all back in the outbox) and drop
+		// everything it learnt from the old database: the re-pull rebuilds
+		// every enquiry from what this ground holds, so the tablet cannot
+		// keep showing an enquiry the ground no longer has.
+		var others [][]byte
 		c := tx.Bucket(bktOps).Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
 			var op syncproto.Op
 			if err := json.Unmarshal(v, &op); err != nil {
 				return fmt.Errorf("decode op %x: %w", k, err)
 			}
-			if op.Actor.Type == syncproto.ActorDevice && op.Actor.ID == deviceID && tx.Bucket(bktOutboxIdx).Get(k) == nil {
+			if op.Actor.Type != syncproto.ActorDevice || op.Actor.ID != deviceID {
+				others = append(others, slices.Concat(op.Enquiry[:], k))
+				continue
+			}
+			if tx.Bucket(bktOutboxIdx).Get(k) == nil {
 				if err := enqueue(tx, op.ID); err != nil {
 					return err
 				}
 				requeued++
+			}
+		}
+		for _, ek := range others {
+			if err := tx.Bucket(bktOps).Delete(ek[16:]); err != nil {
+				return err
+			}
+			if err := tx.Bucket(bktEnqOps).Delete(ek); err != nil {
+				return err
+			}
+		}
+		for _, b := range [][]byte{bktEnquiries, bktList} {
+			if err := tx.DeleteBucket(b); err != nil {
+				return err
+			}
+			if _, err := tx.CreateBucket(b); err != nil {
+				return err
 			}
 		}
 		return tx.Bucket(bktMeta).Put(keyEpoch, []byte(epoch))

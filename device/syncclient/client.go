@@ -329,7 +329,11 @@ func (c *Client) session(ctx context.Context, target string) error {
 	if err != nil {
 		return err
 	}
-	hello := syncproto.Hello{Protocol: syncproto.ProtocolVersion, DeviceID: c.cfg.DeviceID, Token: c.cfg.Token, Epoch: st.Epoch, Flights: st.Cursors, State: c.state()}
+	checkpoints, err := c.store.Checkpoints()
+	if err != nil {
+		return err
+	}
+	hello := syncproto.Hello{Protocol: syncproto.ProtocolVersion, DeviceID: c.cfg.DeviceID, Token: c.cfg.Token, Epoch: st.Epoch, Flights: st.Cursors, Checkpoints: checkpoints, State: c.state()}
 	b, err := c.codec.Encode(syncproto.FrameHello, &hello)
 	if err != nil {
 		return err
@@ -427,7 +431,7 @@ func (c *Client) reader(ctx context.Context, k *conn, acks chan<- syncproto.Push
 			if err := f.Unmarshal(&ch); err != nil {
 				return err
 			}
-			if _, err := c.store.ApplyChanges(ctx, ch.Flight, ch.Ops, ch.Cursor); err != nil {
+			if _, err := c.store.ApplyChangesAt(ctx, ch.Flight, ch.Ops, ch.Cursor, ch.CursorOp); err != nil {
 				return fmt.Errorf("store changes: %w", err)
 			}
 			if err := k.enqueue(syncproto.FrameChangesAck, &syncproto.ChangesAck{Flight: ch.Flight, Cursor: ch.Cursor}); err != nil {

@@ -27,6 +27,7 @@ type Store interface {
 	ChangesRaw(ctx context.Context, flight string, cursor uint64, limit int, skipDevice string) (store.RawPage, error)
 	AckChanges(ctx context.Context, deviceID, flight string, cursor uint64) ([]uuid.UUID, error)
 	FlightHead(ctx context.Context, flight string) (uint64, error)
+	OpIDAt(ctx context.Context, seq uint64) (uuid.UUID, error)
 }
 
 var _ Store = (*store.Store)(nil)

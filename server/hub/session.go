@@ -216,9 +216,21 @@ func (s *session) handshake(ctx context.Context) (*syncproto.Hello, error) {
 	// cannot be trusted: stream from zero and have the device push again.
 	resync := hello.Epoch != "" && hello.Epoch != s.hub.store.Epoch()
 	head := s.hub.store.Head()
-	for _, c := range hello.Flights {
+	for f, c := range hello.Flights {
 		if c > head {
 			resync = true
+		}
+		// A restored backup keeps its epoch, and once new writes pass the
+		// device's cursor the head no longer gives it away: the op at the
+		// cursor does.
+		if cp, ok := hello.Checkpoints[f]; ok && c > 0 && cp != uuid.Nil && !resync {
+			id, err := s.hub.store.OpIDAt(ctx, c)
+			if err != nil {
+				return nil, err
+			}
+			if id != cp {
+				resync = true
+			}
 		}
 	}
 	flights := map[string]uint64{}
@@ -532,7 +544,7 @@ func (s *session) streamer(ctx context.Context) {
 				s.flights[fl] = page.Cursor
 			}
 			s.mu.Unlock()
-			if err := s.enqueue(syncproto.FrameChanges, &syncproto.RawChanges{Flight: fl, Ops: page.Ops, Cursor: page.Cursor, More: page.More}); err != nil {
+			if err := s.enqueue(syncproto.FrameChanges, &syncproto.RawChanges{Flight: fl, Ops: page.Ops, Cursor: page.Cursor, CursorOp: page.CursorOp, More: page.More}); err != nil {
 				return
 			}
 			inflight++

@@ -20,6 +20,8 @@ type Page struct {
 	Cursor uint64
 	// More is true when the feed has entries after Cursor.
 	More bool
+	// CursorOp is the op at sequence Cursor (see syncproto.Changes).
+	CursorOp uuid.UUID
 }
 
 // feedValue is a feed entry: the enquiry id, the flags, and the authoring
@@ -37,7 +39,7 @@ func (s *Store) Changes(ctx context.Context, flight string, cursor uint64, limit
 	if err != nil {
 		return Page{}, err
 	}
-	p := Page{Cursor: raw.Cursor, More: raw.More, Ops: make([]syncproto.Op, len(raw.Ops))}
+	p := Page{Cursor: raw.Cursor, More: raw.More, CursorOp: raw.CursorOp, Ops: make([]syncproto.Op, len(raw.Ops))}
 	for i, b := range raw.Ops {
 		if err := json.Unmarshal(b, &p.Ops[i]); err != nil {
 			return Page{}, fmt.Errorf("decode op: %w", err)
@@ -49,9 +51,10 @@ func (s *Store) Changes(ctx context.Context, flight string, cursor uint64, limit
 // RawPage is a Page whose ops are left as stored (JSON), for a sender that
 // forwards them without decoding.
 type RawPage struct {
-	Ops    []json.RawMessage
-	Cursor uint64
-	More   bool
+	Ops      []json.RawMessage
+	Cursor   uint64
+	More     bool
+	CursorOp uuid.UUID
 }
 
 // ChangesRaw is Changes without decoding the ops.
@@ -96,9 +99,44 @@ func (s *Store) ChangesRaw(ctx context.Context, flight string, cursor uint64, li
 			}
 			p.Cursor = seq
 		}
+		if p.Cursor > cursor {
+			id, err := opIDAt(tx, p.Cursor)
+			if err != nil {
+				return err
+			}
+			p.CursorOp = id
+		}
 		return nil
 	})
 	return p, err
+}
+
+// opIDAt returns the id of the op at sequence seq of the log (uuid.Nil if
+// there is none).
+func opIDAt(tx *bolt.Tx, seq uint64) (uuid.UUID, error) {
+	raw := tx.Bucket(bktLog).Get(u64(seq))
+	if raw == nil {
+		return uuid.Nil, nil
+	}
+	var op struct {
+		ID uuid.UUID `json:"id"`
+	}
+	if err := json.Unmarshal(raw, &op); err != nil {
+		return uuid.Nil, fmt.Errorf("decode op at %d: %w", seq, err)
+	}
+	return op.ID, nil
+}
+
+// OpIDAt returns the id of the op at sequence seq (uuid.Nil if none): the
+// check of a device's checkpoint.
+func (s *Store) OpIDAt(ctx context.Context, seq uint64) (uuid.UUID, error) {
+	var id uuid.UUID
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		id, err = opIDAt(tx, seq)
+		return err
+	})
+	return id, err
 }
 
 // FlightHead is the sequence of the last entry in a flight's feed.
