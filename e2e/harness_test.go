@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cabincare/cabincare/device"
+	"github.com/cabincare/cabincare/faultlink"
 	"github.com/cabincare/cabincare/server"
 	"github.com/cabincare/cabincare/server/hub"
 )
@@ -62,6 +63,9 @@ func startGroundWith(t testing.TB, tune func(*server.Config)) *ground {
 
 func (g *ground) start() {
 	g.t.Helper()
+	// Keep-alive connections to a stopped server on this address would
+	// answer the next POST with EOF.
+	http.DefaultClient.CloseIdleConnections()
 	cfg := server.Config{
 		Addr: g.addr, DataDir: g.dir, AdminToken: adminToken, Log: testLog(g.t),
 		Hub: hub.Config{Heartbeat: 500 * time.Millisecond, Compress: true},
@@ -132,6 +136,37 @@ func call(t testing.TB, method, url, token string, body any, want int, out any) 
 			t.Fatalf("%s %s: decode %s: %v", method, url, raw, err)
 		}
 	}
+}
+
+// try makes a JSON request whose answer may be any status (a 409 for an
+// illegal move is fine); only a failed call fails the test.
+func try(t testing.TB, method, url, token string, body any) int {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, url, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode >= 500 {
+		t.Fatalf("%s %s: status %d", method, url, resp.StatusCode)
+	}
+	return resp.StatusCode
 }
 
 func (g *ground) api(method, path string, body any, want int, out any) {
@@ -212,6 +247,37 @@ type cabin struct {
 	done  chan error
 	g     *ground
 	p     *proc // set when the cabin runs as a subprocess
+	// link, when set, stands between the cabin and the ground.
+	link *faultlink.Link
+}
+
+// newLink starts a fault-injecting link to the ground, closed when the test
+// ends.
+func newLink(t testing.TB, g *ground) *faultlink.Link {
+	t.Helper()
+	l, err := faultlink.Listen("127.0.0.1:0", g.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l
+}
+
+// startCabinVia starts a cabin that reaches the ground through link.
+func startCabinVia(t testing.TB, g *ground, name string, link *faultlink.Link) *cabin {
+	c := &cabin{t: t, creds: g.newDevice(name), dir: t.TempDir(), addr: freeAddr(t), g: g, link: link}
+	c.start()
+	t.Cleanup(c.shutdown)
+	return c
+}
+
+// groundURL is where the cabin reaches the ground: through its link, if it
+// has one.
+func (c *cabin) groundURL() string {
+	if c.link != nil {
+		return "http://" + c.link.Addr()
+	}
+	return c.g.url()
 }
 
 func startCabin(t testing.TB, g *ground, name string) *cabin {
@@ -224,7 +290,7 @@ func startCabin(t testing.TB, g *ground, name string) *cabin {
 func (c *cabin) start() {
 	c.t.Helper()
 	c.svc = device.New(device.Config{
-		Addr: c.addr, DataDir: c.dir, Ground: c.g.url(), DeviceID: c.creds.ID, DeviceToken: c.creds.Token,
+		Addr: c.addr, DataDir: c.dir, Ground: c.groundURL(), DeviceID: c.creds.ID, DeviceToken: c.creds.Token,
 		ReconnectMin: 20 * time.Millisecond, ReconnectMax: 200 * time.Millisecond, Compress: true, Log: testLog(c.t),
 	})
 	var err error

@@ -63,7 +63,7 @@ func (r *rawClient) next(want syncproto.FrameType, into any) {
 		if err != nil {
 			r.t.Fatal(err)
 		}
-		if f.Type != want && (f.Type == syncproto.FrameHeartbeat || f.Type == syncproto.FrameChanges) {
+		if f.Type != want && (f.Type == syncproto.FrameHeartbeat || f.Type == syncproto.FrameChanges || f.Type == syncproto.FrameReady) {
 			continue // interleaved with what the test waits for
 		}
 		if f.Type != want {
@@ -95,6 +95,31 @@ func (r *rawClient) expectRefusal(code string) {
 				r.t.Fatalf("close reason %q, want %q", ce.Text, code)
 			}
 			return
+		}
+	}
+}
+
+// refusal reads until the ground closes the connection and returns the
+// code of the ERROR frame it sent first ("" if none came).
+func (r *rawClient) refusal() string {
+	r.t.Helper()
+	code := ""
+	for {
+		_ = r.ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+		_, b, err := r.ws.ReadMessage()
+		if err != nil {
+			var ne interface{ Timeout() bool }
+			if errors.As(err, &ne) && ne.Timeout() {
+				r.t.Fatal("the ground did not close the connection within 10 s")
+			}
+			return code
+		}
+		if f, err := r.codec.Decode(b); err == nil && f.Type == syncproto.FrameError && code == "" {
+			var e syncproto.Error
+			if err := f.Unmarshal(&e); err != nil || e.Message == "" {
+				r.t.Fatalf("error frame %s without a message", f.Payload)
+			}
+			code = e.Code
 		}
 	}
 }
