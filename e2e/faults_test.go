@@ -60,7 +60,7 @@ func waitConverged(t testing.TB, g *ground, cabins []*cabin, enqs, notes []strin
 		for _, id := range enqs {
 			ge := g.enquiry(id)
 			for _, c := range cabins {
-				if !c.hasEnquiry(id) || !same(ge, c.enquiry(id)) {
+				if e, ok := c.tryEnquiry(id); !ok || !same(ge, e) {
 					return false
 				}
 			}

@@ -363,6 +363,28 @@ func (c *cabin) hasEnquiry(id string) bool {
 	return false
 }
 
+// tryEnquiry reads an enquiry the tablet may not hold (yet, or any more:
+// a resync drops and re-pulls): false on a 404, where enquiry fails.
+func (c *cabin) tryEnquiry(id string) (enquiryJSON, bool) {
+	c.t.Helper()
+	resp, err := http.Get("http://" + c.addr + "/api/v1/enquiries/" + id)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var e enquiryJSON
+	if resp.StatusCode == http.StatusNotFound {
+		return e, false
+	}
+	if resp.StatusCode != http.StatusOK {
+		c.t.Fatalf("GET enquiry %s: status %d", id, resp.StatusCode)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&e); err != nil {
+		c.t.Fatal(err)
+	}
+	return e, true
+}
+
 func (c *cabin) enquiry(id string) enquiryJSON {
 	var e enquiryJSON
 	c.api("GET", "/enquiries/"+id, nil, 200, &e)

@@ -66,7 +66,15 @@
 // indexes it in the feed of every flight that must hear of it: the flight
 // the enquiry is on, and the flight it just left. When an enquiry arrives
 // on a flight, the feed entry is a join, and a device pulling it receives
-// the enquiry's earlier ops too. A device's cursor for a flight is the
+// the enquiry's earlier ops too. An op that sorts before ops already folded
+// (crew work recorded offline, arriving after the agent acted) can change
+// what those later ops did, such as whether a recall still holds; its
+// entry is then a join in the feed of every flight the enquiry was ever
+// on, so each of those tablets refolds from the whole history. A tablet
+// keeps the ops of an enquiry that left its flights until it has caught up
+// with all of them, and its own ops until the flight is purged (the ground
+// leaves a device's own ops out of its pages, except inside a join).
+// A device's cursor for a flight is the
 // sequence up to which it has stored that flight's feed; it pulls
 // "everything for flight F after cursor N" and resumes there after any
 // interruption.

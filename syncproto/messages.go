@@ -76,7 +76,19 @@ type Hello struct {
 	// sequence, or none, is not the database the device synced with (a
 	// restore from backup keeps the epoch) and answers with Resync.
 	Checkpoints map[string]uuid.UUID `json:"checkpoints,omitempty"`
-	State       DeviceState          `json:"state"`
+	// Pushed is the highest place in the ground's log where the ground said
+	// it stored one of this device's ops (from PushAck.Stored). A device's
+	// pushes usually sit past its pull cursors, so a backup taken between
+	// the two would lose them unseen by Checkpoints; a ground whose log
+	// holds another op there, or none, answers with Resync too.
+	Pushed *LogMark    `json:"pushed,omitempty"`
+	State  DeviceState `json:"state"`
+}
+
+// LogMark is a place in the ground's log: a sequence and the op stored there.
+type LogMark struct {
+	Seq uint64    `json:"seq"`
+	Op  uuid.UUID `json:"op"`
 }
 
 // Welcome accepts a Hello.
@@ -128,6 +140,9 @@ type PushAck struct {
 	// answer: the device may call itself synced only once its cursors
 	// reach them, since changes may be on their way that it has not seen.
 	Heads map[string]uint64 `json:"heads,omitempty"`
+	// Stored is the highest place in the log of the ops of this batch the
+	// ground stored (applied or duplicate), for the device's next Hello.
+	Stored *LogMark `json:"stored,omitempty"`
 }
 
 // Changes carries ops of one flight, in server order. Cursor is the server

@@ -45,15 +45,17 @@ func TestReadMessage(t *testing.T) {
 		return out
 	}
 	t.Run("OK slow but steady", func(t *testing.T) {
-		c := &dripConn{chunks: chunks(10), pause: 20 * time.Millisecond}
-		_, b, err := ReadMessage(c, 1000, 60*time.Millisecond) // 200 ms in all, 20 ms a chunk
+		// 500 ms in all, 50 ms a chunk: each well within the 300 ms limit,
+		// with room for a loaded machine's late wake-ups.
+		c := &dripConn{chunks: chunks(10), pause: 50 * time.Millisecond}
+		_, b, err := ReadMessage(c, 1000, 300*time.Millisecond)
 		if err != nil || len(b) != 100 {
 			t.Fatalf("got %d bytes, %v; want 100 bytes", len(b), err)
 		}
 	})
 	t.Run("ErrStalled", func(t *testing.T) {
-		c := &dripConn{chunks: chunks(3), pause: 80 * time.Millisecond}
-		if _, _, err := ReadMessage(c, 1000, 40*time.Millisecond); !errors.Is(err, os.ErrDeadlineExceeded) {
+		c := &dripConn{chunks: chunks(3), pause: 400 * time.Millisecond}
+		if _, _, err := ReadMessage(c, 1000, 100*time.Millisecond); !errors.Is(err, os.ErrDeadlineExceeded) {
 			t.Fatalf("err = %v, want a deadline error", err)
 		}
 	})

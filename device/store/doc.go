@@ -9,9 +9,16 @@
 // letters, where crew and admins can see it, and never blocks the ops
 // behind it.
 //
+// An enquiry that leaves the tablet's flights leaves the crew's view at
+// once; its ops are deleted the next time the tablet is caught up with
+// every flight (a lagging feed could otherwise resurrect it in a stale
+// state). Ops written on this tablet are kept until the flight is purged:
+// the ground does not send a tablet its own ops back, and after a ground
+// restored from a backup they may exist nowhere else.
+//
 // Buckets:
 //
-//	meta       "device_id", "epoch", "hlc", "current_flight", "last_sync", "last_push", "last_pull"
+//	meta       "device_id", "epoch", "hlc", "current_flight", "last_sync", "last_push", "last_pull", "pushed" (log seq + op id: see PushMark)
 //	flights    flight id -> cursor (8 bytes): the flights this tablet serves
 //	ops        op id (16) -> op JSON
 //	enqops     enquiry id (16) + op id (16) -> nothing
@@ -19,4 +26,6 @@
 //	outbox     sequence (8) -> op id: ops waiting for the ground, in write order
 //	outboxidx  op id -> sequence
 //	dead       op id -> DeadLetter JSON
+//	stray      enquiry id -> nothing: left the tablet's flights, ops not yet deleted
+//	list       urgency key -> crew summary JSON (the list the crew app shows)
 package store

@@ -29,8 +29,11 @@ var (
 	bktOutbox    = []byte("outbox")
 	bktOutboxIdx = []byte("outboxidx")
 	bktDead      = []byte("dead")
+	// bktStray holds the ids of enquiries that left the tablet's flights
+	// but whose ops are kept until it is next caught up (see refoldAll).
+	bktStray = []byte("stray")
 
-	allBuckets = [][]byte{bktMeta, bktFlights, bktOps, bktEnqOps, bktEnquiries, bktOutbox, bktOutboxIdx, bktDead, bktList}
+	allBuckets = [][]byte{bktMeta, bktFlights, bktOps, bktEnqOps, bktEnquiries, bktOutbox, bktOutboxIdx, bktDead, bktList, bktStray}
 
 	keyDeviceID      = []byte("device_id")
 	keyEpoch         = []byte("epoch")
@@ -39,6 +42,7 @@ var (
 	keyLastSync      = []byte("last_sync")
 	keyLastPush      = []byte("last_push")
 	keyLastPull      = []byte("last_pull")
+	keyPushed        = []byte("pushed")
 )
 
 // Store is the device store.

@@ -374,9 +374,14 @@ func TestCompletePush(t *testing.T) {
 	if st.LastPush == nil || !st.LastPush.Equal(now) {
 		t.Errorf("last push = %v, want %v", st.LastPush, now)
 	}
-	// The refused op stays in the enquiry's local history: crew see it.
-	if got, want := len(MustEnquiry(t, s, enq).Notes), 3; got != want {
+	// The refused op leaves the enquiry's state, which must converge with
+	// the ground's: crew and admins see it, with the reason, in the dead
+	// letters instead.
+	if got, want := len(MustEnquiry(t, s, enq).Notes), 2; got != want {
 		t.Errorf("notes = %d, want %d", got, want)
+	}
+	if hasOp(t, s, ops[2].ID) {
+		t.Errorf("refused op still folded into the enquiry")
 	}
 
 	// Ensure a replayed ack is harmless.
@@ -397,6 +402,16 @@ func TestCompletePush(t *testing.T) {
 	}
 	if got, want := MustStatus(t, s).Pending, 0; got != want {
 		t.Errorf("pending = %d, want %d", got, want)
+	}
+
+	// Should the ground hold the refused op after all (stored before a
+	// restore), it comes back in a page and is no longer dead.
+	MustApplyChanges(t, s, "F", 3, ops[2])
+	if got, want := len(MustEnquiry(t, s, enq).Notes), 3; got != want {
+		t.Errorf("notes after the ground sent the op = %d, want %d", got, want)
+	}
+	if got, want := MustStatus(t, s).DeadLetters, 0; got != want {
+		t.Errorf("dead letters after the ground sent the op = %d, want %d", got, want)
 	}
 }
 
@@ -538,8 +553,9 @@ func TestApplyChanges(t *testing.T) {
 		}
 	})
 
-	// Ensure an enquiry moved to a flight the tablet does not serve is
-	// purged, while the crew's unsent ops on it stay in the outbox.
+	// Ensure an enquiry moved to a flight the tablet does not serve leaves
+	// the crew's view at once and its ops go once the tablet is caught
+	// up, while the crew's own ops on it stay (in the outbox until sent).
 	t.Run("Purge", func(t *testing.T) {
 		s, c := MustOpenStore(t), newHLCs()
 		create := createOp(c)
@@ -556,10 +572,22 @@ func TestApplyChanges(t *testing.T) {
 		if got, want := syncproto.ErrorCode(err), syncproto.CodeNotFound; got != want {
 			t.Errorf("purged enquiry: code = %s (%v), want %s", got, err, want)
 		}
+		// Until the tablet is caught up, a lagging feed may still bring
+		// older ops of it: they must fold with the move.
 		for _, op := range []syncproto.Op{create, assign, move} {
-			if hasOp(t, s, op.ID) {
-				t.Errorf("%s op of a purged enquiry kept", op.Kind)
+			if !hasOp(t, s, op.ID) {
+				t.Errorf("%s op of a stray enquiry dropped before the tablet caught up", op.Kind)
 			}
+		}
+		MustApplyChanges(t, s, "F", 4, create, assign)
+		if _, err := s.Enquiry(ctx, enq); syncproto.ErrorCode(err) != syncproto.CodeNotFound {
+			t.Errorf("older ops brought a moved enquiry back: %v", err)
+		}
+		if marked, err := s.MarkSynced(time.Now()); err != nil || marked {
+			t.Fatalf("MarkSynced with an op in the outbox = %v, %v", marked, err)
+		}
+		if !hasOp(t, s, create.ID) {
+			t.Errorf("stray ops dropped while the outbox is not empty")
 		}
 		if got, want := outboxIDs(t, s), []uuid.UUID{note.ID}; !slices.Equal(got, want) {
 			t.Errorf("outbox = %v, want %v", got, want)
@@ -575,12 +603,25 @@ func TestApplyChanges(t *testing.T) {
 			t.Errorf("cursor = %d, want %d", got, want)
 		}
 
-		// Once pushed, the note goes too; a later join brings it back.
+		// Once pushed and caught up, the ground's ops go; the crew's own
+		// note stays (the ground does not send it back, and a restored
+		// ground may need it again); a later join brings the rest back.
 		if err := s.CompletePush([]syncproto.OpResult{{ID: note.ID, Result: syncproto.ResultApplied}}); err != nil {
 			t.Fatal(err)
 		}
+		if marked, err := s.MarkSynced(time.Now()); err != nil || !marked {
+			t.Fatalf("MarkSynced = %v, %v", marked, err)
+		}
+		for _, op := range []syncproto.Op{create, assign, move} {
+			if hasOp(t, s, op.ID) {
+				t.Errorf("%s op of a purged enquiry kept", op.Kind)
+			}
+		}
+		if !hasOp(t, s, note.ID) {
+			t.Errorf("the crew's own note was purged")
+		}
 		back := assignOp(c, enq, "F")
-		MustApplyChanges(t, s, "F", 6, create, assign, note, move, back)
+		MustApplyChanges(t, s, "F", 6, create, assign, move, back)
 		e := MustEnquiry(t, s, enq)
 		if got, want := e.FlightID, "F"; got != want {
 			t.Errorf("flight after moving back = %s, want %s", got, want)
@@ -590,6 +631,28 @@ func TestApplyChanges(t *testing.T) {
 		}
 		if got, want := MustStatus(t, s).Pending, 0; got != want {
 			t.Errorf("pending = %d, want %d", got, want)
+		}
+	})
+
+	// Ensure an enquiry that moved off the tablet's flight to another
+	// flight the crew then open comes back from that flight's join, though
+	// its ops are all known already.
+	t.Run("StrayJoinsAnotherFlight", func(t *testing.T) {
+		s, c := MustOpenStore(t), newHLCs()
+		create := createOp(c)
+		enq := create.Enquiry
+		assign, move := assignOp(c, enq, "F"), assignOp(c, enq, "G")
+		MustApplyChanges(t, s, "F", 2, create, assign)
+		MustApplyChanges(t, s, "F", 3, move)
+		if _, err := s.Enquiry(ctx, enq); syncproto.ErrorCode(err) != syncproto.CodeNotFound {
+			t.Fatalf("moved enquiry still shown: %v", err)
+		}
+		if err := s.OpenFlight("G"); err != nil {
+			t.Fatal(err)
+		}
+		MustApplyChanges(t, s, "G", 3, create, assign, move)
+		if got := MustEnquiry(t, s, enq).FlightID; got != "G" {
+			t.Errorf("flight = %q, want G", got)
 		}
 	})
 

@@ -67,7 +67,22 @@ type DeadLetter struct {
 // CompletePush records the ground's answers to a push: applied and
 // duplicate ops leave the outbox, refused ones move to the dead letters.
 func (s *Store) CompletePush(results []syncproto.OpResult) error {
+	return s.CompletePushAt(results, nil)
+}
+
+// CompletePushAt is CompletePush that also keeps stored, the highest place
+// in the ground's log of the batch's ops, when it passes the one kept
+// (see PushMark).
+func (s *Store) CompletePushAt(results []syncproto.OpResult, stored *syncproto.LogMark) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
+		if stored != nil && stored.Seq > 0 {
+			m := tx.Bucket(bktMeta)
+			if v := m.Get(keyPushed); len(v) != 24 || binary.BigEndian.Uint64(v) < stored.Seq {
+				if err := m.Put(keyPushed, append(u64(stored.Seq), stored.Op[:]...)); err != nil {
+					return err
+				}
+			}
+		}
 		now := s.Now().UTC()
 		for _, r := range results {
 			seq := tx.Bucket(bktOutboxIdx).Get(r.ID[:])
@@ -81,17 +96,48 @@ func (s *Store) CompletePush(results []syncproto.OpResult) error {
 				return err
 			}
 			if r.Result == syncproto.ResultRefused {
-				var op syncproto.Op
-				if raw := tx.Bucket(bktOps).Get(r.ID[:]); raw != nil {
-					_ = json.Unmarshal(raw, &op)
-				}
-				if err := putJSON(tx.Bucket(bktDead), r.ID[:], &DeadLetter{Op: op, Code: r.Code, Message: r.Message, At: now}); err != nil {
+				if err := deadLetter(tx, r, now); err != nil {
 					return err
 				}
 			}
 		}
 		return putTime(tx.Bucket(bktMeta), keyLastPush, now)
 	})
+}
+
+// deadLetter moves a refused op out of the enquiry and into the dead
+// letters: the tablet must not go on showing what the ground refused (its
+// state would never converge with the ground's), and the crew and admins
+// still see the op, with the reason, in the dead letters.
+func deadLetter(tx *bolt.Tx, r syncproto.OpResult, now time.Time) error {
+	var op syncproto.Op
+	if raw := tx.Bucket(bktOps).Get(r.ID[:]); raw != nil {
+		if err := json.Unmarshal(raw, &op); err != nil {
+			return fmt.Errorf("decode op %x: %w", r.ID, err)
+		}
+	}
+	if err := putJSON(tx.Bucket(bktDead), r.ID[:], &DeadLetter{Op: op, Code: r.Code, Message: r.Message, At: now}); err != nil {
+		return err
+	}
+	if op.ID == uuid.Nil {
+		return nil
+	}
+	if err := tx.Bucket(bktOps).Delete(op.ID[:]); err != nil {
+		return err
+	}
+	if err := tx.Bucket(bktEnqOps).Delete(slices.Concat(op.Enquiry[:], op.ID[:])); err != nil {
+		return err
+	}
+	if tx.Bucket(bktEnquiries).Get(op.Enquiry[:]) == nil {
+		return nil
+	}
+	return refoldAll(tx, op.Enquiry, servedFlights(tx))
+}
+
+func servedFlights(tx *bolt.Tx) map[string]bool {
+	served := map[string]bool{}
+	_ = tx.Bucket(bktFlights).ForEach(func(k, _ []byte) error { served[string(k)] = true; return nil })
+	return served
 }
 
 // ApplyChanges stores ops pulled for flight and advances its cursor, in one
@@ -116,8 +162,7 @@ func (s *Store) ApplyChangesAt(ctx context.Context, flight string, ops []syncpro
 		if cursor <= binary.BigEndian.Uint64(cur) && len(ops) == 0 {
 			return nil
 		}
-		served := map[string]bool{}
-		_ = flights.ForEach(func(k, _ []byte) error { served[string(k)] = true; return nil })
+		served := servedFlights(tx)
 
 		var maxHLC syncproto.HLC
 		touched := map[uuid.UUID]*syncproto.Op{}
@@ -125,10 +170,21 @@ func (s *Store) ApplyChangesAt(ctx context.Context, flight string, ops []syncpro
 		for i := range ops {
 			op := &ops[i]
 			if tx.Bucket(bktOps).Get(op.ID[:]) != nil {
-				continue
-			}
-			if err := putOp(tx, op); err != nil {
-				return err
+				// Known already; but a stray that joins one of our flights
+				// again (we serve a new flight it moved to) is refolded.
+				if tx.Bucket(bktStray).Get(op.Enquiry[:]) == nil {
+					continue
+				}
+			} else {
+				// One of our refused ops that the ground holds after all
+				// (stored before the ground was restored to a backup that
+				// lacked its enquiry, then restored again): no longer dead.
+				if err := tx.Bucket(bktDead).Delete(op.ID[:]); err != nil {
+					return err
+				}
+				if err := putOp(tx, op); err != nil {
+					return err
+				}
 			}
 			if op.HLC > maxHLC {
 				maxHLC = op.HLC
@@ -174,9 +230,13 @@ func (s *Store) ApplyChangesAt(ctx context.Context, flight string, ops []syncpro
 	return changed, nil
 }
 
-// refoldAll folds an enquiry from all its stored ops, and purges it when it
-// is on no flight this tablet serves: passenger data stays only where the
-// crew need it.
+// refoldAll folds an enquiry from all its stored ops. One that is on no
+// flight this tablet serves leaves the crew's view at once, but its ops
+// stay as a stray until the tablet is next caught up with every flight
+// (dropStrays): a tablet serving two flights pulls their feeds at
+// different paces, and a lagging feed can still bring older ops of an
+// enquiry that already moved on; folded without the later ops it has
+// already seen, they would bring the enquiry back in a stale state.
 func refoldAll(tx *bolt.Tx, id uuid.UUID, served map[string]bool) error {
 	ops, err := enquiryOps(tx, id)
 	if err != nil {
@@ -188,9 +248,34 @@ func refoldAll(tx *bolt.Tx, id uuid.UUID, served map[string]bool) error {
 		if err != nil {
 			return err
 		}
+		if err := tx.Bucket(bktStray).Delete(id[:]); err != nil {
+			return err
+		}
 		return putEnquiry(tx, before, &e)
 	}
-	return purge(tx, id)
+	if err := dropEnquiry(tx, id); err != nil {
+		return err
+	}
+	return tx.Bucket(bktStray).Put(id[:], nil)
+}
+
+// dropStrays deletes the ops of every enquiry that left the tablet's
+// flights, once the tablet has caught up with all of them: from then on an
+// enquiry can only come back through a join, which brings its whole
+// history. Passenger data stays only where the crew need it.
+func dropStrays(tx *bolt.Tx) error {
+	strays := tx.Bucket(bktStray)
+	var ids [][]byte
+	_ = strays.ForEach(func(k, _ []byte) error { ids = append(ids, slices.Clone(k)); return nil })
+	for _, id := range ids {
+		if err := purge(tx, uuid.UUID(id)); err != nil {
+			return err
+		}
+		if err := strays.Delete(id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func purge(tx *bolt.Tx, id uuid.UUID) error {
@@ -198,11 +283,15 @@ func purge(tx *bolt.Tx, id uuid.UUID) error {
 		return err
 	}
 	c := tx.Bucket(bktEnqOps).Cursor()
-	idx := tx.Bucket(bktOutboxIdx)
+	self := string(tx.Bucket(bktMeta).Get(keyDeviceID))
 	var keys [][]byte
 	for k, _ := c.Seek(id[:]); k != nil && len(k) == 32 && uuid.UUID(k[:16]) == id; k, _ = c.Next() {
-		if idx.Get(k[16:]) != nil {
-			continue // unsent: the outbox still needs it
+		own, err := ownOp(tx, k[16:], self)
+		if err != nil {
+			return err
+		}
+		if own {
+			continue
 		}
 		keys = append(keys, slices.Clone(k))
 	}
@@ -215,6 +304,39 @@ func purge(tx *bolt.Tx, id uuid.UUID) error {
 		}
 	}
 	return nil
+}
+
+// ownOp reports whether the stored op id was written on this tablet. A
+// purge keeps those, sent or not: the ground leaves a tablet's own ops out
+// of what it sends back to it, so an enquiry that returns to the flight
+// (an outcome that outranks a recall, say) would come back without them,
+// and a ground restored from a backup may have lost them, and then only
+// this tablet can push them again (Resync). They go with the flight's
+// purge.
+func ownOp(tx *bolt.Tx, id []byte, self string) (bool, error) {
+	if tx.Bucket(bktOutboxIdx).Get(id) != nil {
+		return true, nil // unsent: the outbox still needs it
+	}
+	var op struct {
+		Actor syncproto.Actor `json:"actor"`
+	}
+	if err := json.Unmarshal(tx.Bucket(bktOps).Get(id), &op); err != nil {
+		return false, fmt.Errorf("decode op %x: %w", id, err)
+	}
+	return op.Actor.Type == syncproto.ActorDevice && op.Actor.ID == self, nil
+}
+
+// PushMark returns the highest place in the ground's log where the ground
+// said it stored one of this device's ops, for the hello; nil before any.
+func (s *Store) PushMark() (*syncproto.LogMark, error) {
+	var m *syncproto.LogMark
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bktMeta).Get(keyPushed); len(v) == 24 {
+			m = &syncproto.LogMark{Seq: binary.BigEndian.Uint64(v), Op: uuid.UUID(v[8:])}
+		}
+		return nil
+	})
+	return m, err
 }
 
 // Resync handles a server whose database is not the one this device synced
@@ -263,13 +385,17 @@ func (s *Store) Resync(epoch, deviceID string) (requeued int, err error) {
 				return err
 			}
 		}
-		for _, b := range [][]byte{bktEnquiries, bktList} {
+		for _, b := range [][]byte{bktEnquiries, bktList, bktStray} {
 			if err := tx.DeleteBucket(b); err != nil {
 				return err
 			}
 			if _, err := tx.CreateBucket(b); err != nil {
 				return err
 			}
+		}
+		// The requeued ops will be stored anew, at other places.
+		if err := tx.Bucket(bktMeta).Delete(keyPushed); err != nil {
+			return err
 		}
 		return tx.Bucket(bktMeta).Put(keyEpoch, []byte(epoch))
 	})
@@ -297,6 +423,9 @@ func (s *Store) MarkSynced(t time.Time) (bool, error) {
 			return nil
 		}
 		marked = true
+		if err := dropStrays(tx); err != nil {
+			return err
+		}
 		return putTime(tx.Bucket(bktMeta), keyLastSync, t)
 	})
 	return marked, err

@@ -329,11 +329,15 @@ func (c *Client) session(ctx context.Context, target string) error {
 	if err != nil {
 		return err
 	}
+	pushed, err := c.store.PushMark()
+	if err != nil {
+		return err
+	}
 	checkpoints, err := c.store.Checkpoints()
 	if err != nil {
 		return err
 	}
-	hello := syncproto.Hello{Protocol: syncproto.ProtocolVersion, DeviceID: c.cfg.DeviceID, Token: c.cfg.Token, Epoch: st.Epoch, Flights: st.Cursors, Checkpoints: checkpoints, State: c.state()}
+	hello := syncproto.Hello{Protocol: syncproto.ProtocolVersion, DeviceID: c.cfg.DeviceID, Token: c.cfg.Token, Epoch: st.Epoch, Flights: st.Cursors, Checkpoints: checkpoints, Pushed: pushed, State: c.state()}
 	b, err := c.codec.Encode(syncproto.FrameHello, &hello)
 	if err != nil {
 		return err
@@ -529,7 +533,7 @@ func (c *Client) pusher(ctx context.Context, k *conn, acks <-chan syncproto.Push
 					k.fail(syncproto.Errorf(syncproto.CodeProtocol, "push ack for batch %d, expected %d", a.Batch, batch))
 					return
 				}
-				if err := c.store.CompletePush(a.Results); err != nil {
+				if err := c.store.CompletePushAt(a.Results, a.Stored); err != nil {
 					k.fail(err)
 					return
 				}

@@ -42,6 +42,9 @@ type fuzzGround struct {
 	*Ground
 	enq, other string
 	template   string
+	// last is the state after the previous input: only an accepted
+	// request may change it, so it is read again only then.
+	last string
 }
 
 func openFuzzGround(f *testing.F) *fuzzGround {
@@ -147,7 +150,10 @@ func FuzzGroundAPIBodies(f *testing.F) {
 		}
 		path := strings.NewReplacer("{enq}", enq, "{other}", other, "{flight}", flightID, "{template}", template).Replace(r.path)
 		body = bytes.ReplaceAll(body, []byte("{other}"), []byte(other))
-		before := g.state(t)
+		if g.last == "" {
+			g.last = g.state(t)
+		}
+		before := g.last
 		status, ctype, raw := do(t, r.method, g.URL+path, "Bearer "+adminToken, body)
 		switch {
 		case status >= 500:
@@ -163,6 +169,7 @@ func FuzzGroundAPIBodies(f *testing.F) {
 			if !json.Valid(raw) {
 				t.Fatalf("%s %s: %d with a body that is not JSON: %q", r.method, path, status, raw)
 			}
+			g.last = g.state(t)
 		}
 	})
 }

@@ -31,8 +31,12 @@ type session struct {
 	failOnce sync.Once
 	failErr  error // set once, before done is closed
 
-	mu          sync.Mutex        // guards the fields below
-	flights     map[string]uint64 // flight -> cursor the streamer has sent up to
+	mu      sync.Mutex        // guards the fields below
+	flights map[string]uint64 // flight -> cursor the streamer has sent up to
+	// echo holds the flights pulled from zero (a new flight, a fresh or
+	// resynced store): until their catch-up ends, pages include the
+	// device's own ops, which it may have lost; later pages leave them out.
+	echo        map[string]bool
 	resubscribe bool
 	state       syncproto.DeviceState
 	connectedAt time.Time
@@ -212,37 +216,23 @@ func (s *session) handshake(ctx context.Context) (*syncproto.Hello, error) {
 		s.hub.log.Warn("device clock far ahead", "device", dev.ID, "hlc", hello.State.HLC)
 	}
 
-	// A cursor from another database (a restore, a reset) or past our head
-	// cannot be trusted: stream from zero and have the device push again.
-	resync := hello.Epoch != "" && hello.Epoch != s.hub.store.Epoch()
-	head := s.hub.store.Head()
-	for f, c := range hello.Flights {
-		if c > head {
-			resync = true
-		}
-		// A restored backup keeps its epoch, and once new writes pass the
-		// device's cursor the head no longer gives it away: the op at the
-		// cursor does.
-		if cp, ok := hello.Checkpoints[f]; ok && c > 0 && cp != uuid.Nil && !resync {
-			id, err := s.hub.store.OpIDAt(ctx, c)
-			if err != nil {
-				return nil, err
-			}
-			if id != cp {
-				resync = true
-			}
-		}
+	// A cursor from another database (a restore, a reset) cannot be
+	// trusted: stream from zero and have the device push again.
+	resync, err := MustResync(ctx, s.hub.store, &hello)
+	if err != nil {
+		return nil, err
 	}
-	flights := map[string]uint64{}
+	flights, echo := map[string]uint64{}, map[string]bool{}
 	for f, c := range hello.Flights {
 		if resync {
 			c = 0
 		}
 		flights[f] = c
+		echo[f] = c == 0
 	}
 	now := time.Now()
 	s.mu.Lock()
-	s.flights, s.state, s.connectedAt, s.lastSeen = flights, hello.State, now, now
+	s.flights, s.echo, s.state, s.connectedAt, s.lastSeen = flights, echo, hello.State, now, now
 	s.mu.Unlock()
 
 	err = s.hub.store.UpdateDevice(ctx, dev.ID, func(d *store.Device) error {
@@ -426,6 +416,8 @@ func (s *session) handle(ctx context.Context, f syncproto.Frame) error {
 		for fl, c := range sub.Flights {
 			if cur, ok := s.flights[fl]; ok {
 				c = cur // already streaming; keep our position
+			} else {
+				s.echo[fl] = c == 0
 			}
 			next[fl] = c
 		}
@@ -504,7 +496,7 @@ func (s *session) handlePush(ctx context.Context, p *syncproto.Push) error {
 		}
 		heads[fl] = h
 	}
-	return s.enqueue(syncproto.FramePushAck, &syncproto.PushAck{Batch: p.Batch, Results: results, Heads: heads})
+	return s.enqueue(syncproto.FramePushAck, &syncproto.PushAck{Batch: p.Batch, Results: results, Heads: heads, Stored: storedMark(stored)})
 }
 
 // streamer sends each flight's changes after the session's cursor, in pages,
@@ -514,7 +506,7 @@ func (s *session) streamer(ctx context.Context) {
 	ready := false
 	for {
 		s.mu.Lock()
-		flights := maps.Clone(s.flights)
+		flights, echo := maps.Clone(s.flights), maps.Clone(s.echo)
 		s.resubscribe = false
 		s.mu.Unlock()
 
@@ -525,7 +517,11 @@ func (s *session) streamer(ctx context.Context) {
 				break
 			}
 			cursor := flights[fl]
-			page, err := s.hub.store.ChangesRaw(ctx, fl, cursor, s.hub.cfg.MaxBatch, s.deviceID)
+			skip := s.deviceID
+			if echo[fl] {
+				skip = ""
+			}
+			page, err := s.hub.store.ChangesRaw(ctx, fl, cursor, s.hub.cfg.MaxBatch, skip)
 			if err != nil {
 				if ctx.Err() == nil {
 					s.log.Error("read changes", "flight", fl, "err", err)
@@ -542,6 +538,9 @@ func (s *session) streamer(ctx context.Context) {
 			s.mu.Lock()
 			if _, ok := s.flights[fl]; ok && s.flights[fl] == cursor {
 				s.flights[fl] = page.Cursor
+				if !page.More {
+					delete(s.echo, fl)
+				}
 			}
 			s.mu.Unlock()
 			if err := s.enqueue(syncproto.FrameChanges, &syncproto.RawChanges{Flight: fl, Ops: page.Ops, Cursor: page.Cursor, CursorOp: page.CursorOp, More: page.More}); err != nil {

@@ -18,6 +18,7 @@
 //	enquiries  enquiry id -> folded state (JSON)
 //	byext      channel 0x00 external_id -> enquiry id (idempotent intake)
 //	feed       flight id 0x00 seq -> enquiry id (16) + flags (1): a flight's changes
+//	carried    enquiry id (16) + flight id -> nothing: the flights whose feed ever carried it (device scope)
 //	delivery   enquiry id -> Delivery (JSON)
 //	flights    flight id -> Flight (JSON)
 //	devices    device id -> Device (JSON)

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -114,7 +115,7 @@ func applyOne(tx *bolt.Tx, op *syncproto.Op, scope Scope, care map[uuid.UUID]*Ca
 	} else if dup, err := duplicateMessage(tx, op, before); dup != nil || err != nil {
 		return *dup, err
 	}
-	if scope.Device != "" && !servesAny(before, scope.Flights) {
+	if scope.Device != "" && !servesAny(before, scope.Flights) && !carried(tx, op.Enquiry, scope.Flights) {
 		return refused(op, syncproto.Errorf(syncproto.CodeOutOfScope, "enquiry %s is not on a flight this device serves", op.Enquiry)), nil
 	}
 	if scope.Strict && before != nil {
@@ -155,7 +156,7 @@ func applyOne(tx *bolt.Tx, op *syncproto.Op, scope Scope, care map[uuid.UUID]*Ca
 	// The stored state is compact (see compact), so its cost per op does
 	// not grow with the enquiry's history.
 	var after syncproto.Enquiry
-	rewrite := true
+	rewrite, reordered := true, false
 	switch {
 	case before != nil && before.CanAppend(op):
 		after = before.Clone()
@@ -171,6 +172,7 @@ func applyOne(tx *bolt.Tx, op *syncproto.Op, scope Scope, care map[uuid.UUID]*Ca
 			return Result{}, err
 		}
 		after = syncproto.Fold(all)
+		reordered = before != nil
 	}
 	compact(&after)
 	if rewrite {
@@ -194,7 +196,6 @@ func applyOne(tx *bolt.Tx, op *syncproto.Op, scope Scope, care map[uuid.UUID]*Ca
 	if before != nil {
 		prev = before.FlightID
 	}
-	feed := tx.Bucket(bktFeed)
 	// A device's own op carries its id in the feed entry, so pages for that
 	// device can leave it out without decoding the op.
 	var author []byte
@@ -206,18 +207,62 @@ func applyOne(tx *bolt.Tx, op *syncproto.Op, scope Scope, care map[uuid.UUID]*Ca
 		if after.FlightID != prev {
 			flag = feedJoin
 		}
-		if err := feed.Put(feedKey(after.FlightID, seq), feedValue(op.Enquiry, flag, author)); err != nil {
+		if err := putFeed(tx, after.FlightID, seq, op.Enquiry, flag, author); err != nil {
 			return Result{}, err
 		}
 		flights = append(flights, after.FlightID)
 	}
 	if prev != "" && prev != after.FlightID {
-		if err := feed.Put(feedKey(prev, seq), feedValue(op.Enquiry, 0, author)); err != nil {
+		if err := putFeed(tx, prev, seq, op.Enquiry, 0, author); err != nil {
 			return Result{}, err
 		}
 		flights = append(flights, prev)
 	}
+	// An op that sorts before ops already folded (a crew outcome recorded
+	// offline before an agent's recall, say) can change what those later
+	// ops did: a recall now ignored, so a later assign moves the enquiry
+	// off a flight it had, by the earlier fold, already left. The tablets
+	// of every flight the enquiry was ever on may hold such a stale
+	// reading and the later ops that correct it were never in their feed,
+	// so each gets a join: the whole history again, from which a tablet
+	// folds the right state or purges the enquiry. This is rare (offline
+	// work racing the agent) and bounded by the enquiry's history.
+	if reordered {
+		for _, f := range slices.Concat(before.Flights, after.Flights) {
+			if f == "" || slices.Contains(flights, f) {
+				continue
+			}
+			if err := putFeed(tx, f, seq, op.Enquiry, feedJoin, author); err != nil {
+				return Result{}, err
+			}
+			flights = append(flights, f)
+		}
+	}
 	return Result{OpResult: syncproto.OpResult{ID: op.ID, Result: syncproto.ResultApplied}, Seq: seq, Enquiry: &after, Flights: flights}, nil
+}
+
+// putFeed indexes an op of enq in flight's feed, and remembers that the
+// flight's tablets were sent the enquiry.
+func putFeed(tx *bolt.Tx, flight string, seq uint64, enq uuid.UUID, flags byte, author []byte) error {
+	if err := tx.Bucket(bktFeed).Put(feedKey(flight, seq), feedValue(enq, flags, author)); err != nil {
+		return err
+	}
+	return tx.Bucket(bktCarried).Put(slices.Concat(enq[:], []byte(flight)), nil)
+}
+
+// carried reports whether the feed of one of flights ever carried enq. The
+// folded Flights is not enough to scope a device's ops: a late crew op can
+// void a move in hindsight, and the tablets of the flight it was moved to,
+// which were sent the enquiry and may have acted on it, must still have
+// their work stored (the fold decides what it does), not refused.
+func carried(tx *bolt.Tx, enq uuid.UUID, flights []string) bool {
+	b := tx.Bucket(bktCarried)
+	for _, f := range flights {
+		if b.Get(slices.Concat(enq[:], []byte(f))) != nil {
+			return true
+		}
+	}
+	return false
 }
 
 func servesAny(e *syncproto.Enquiry, flights []string) bool {

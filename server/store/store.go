@@ -25,6 +25,7 @@ var (
 	bktEnquiries = []byte("enquiries")
 	bktByExt     = []byte("byext")
 	bktFeed      = []byte("feed")
+	bktCarried   = []byte("carried")
 	bktDelivery  = []byte("delivery")
 	bktFlights   = []byte("flights")
 	bktDevices   = []byte("devices")
@@ -47,7 +48,7 @@ var (
 	bktTemplates  = []byte("templates")  // template id -> Template
 
 	allBuckets = [][]byte{
-		bktMeta, bktLog, bktOpIdx, bktEnqOps, bktEnquiries, bktByExt, bktFeed, bktDelivery, bktFlights, bktDevices,
+		bktMeta, bktLog, bktOpIdx, bktEnqOps, bktEnquiries, bktByExt, bktFeed, bktCarried, bktDelivery, bktFlights, bktDevices,
 		bktPax, bktPaxPNR, bktPaxName, bktPaxHandle, bktPaxChanHandle,
 		bktCare, bktQueue, bktOpen, bktThreads, bktFigFirst, bktFigResolve, bktFigOnboard, bktArrivals, bktTemplates,
 	}

@@ -411,6 +411,27 @@ func TestApply_DeviceScope(t *testing.T) {
 		}
 	})
 
+	// Ensure a tablet that was sent an enquiry keeps the right to write to
+	// it when a late op voids, in hindsight, the move that brought it:
+	// its work is stored (the fold decides what it does), not refused.
+	t.Run("MoveVoidedInHindsight", func(t *testing.T) {
+		s, c, onF, _ := setup(t)
+		resolved := outcomeOp(c, onF, "d1", syncproto.StatusResolved) // offline on F
+		MustApplyOK(t, s, strict, assignOp(c, onF, "G"))
+		d2 := store.Scope{Device: "d2", Flights: []string{"G"}}
+		MustApplyOK(t, s, d2, ackOp(c, onF, "d2"))
+		MustApplyOK(t, s, d1, resolved)
+		if e, _ := MustEnquiry(t, s, onF); e.FlightID != "F" || slices.Contains(e.Flights, "G") {
+			t.Fatalf("after the late outcome: flight %q, flights %v; want the move to G void", e.FlightID, e.Flights)
+		}
+		MustApplyOK(t, s, d2, noteOp(c, onF, device("d2"), "passenger asked for a blanket"))
+		// A device whose flight never carried it is still refused.
+		rs := MustApply(t, s, store.Scope{Device: "d3", Flights: []string{"H"}}, noteOp(c, onF, device("d3"), "x"))
+		if got, want := rs[0].Code, syncproto.CodeOutOfScope; got != want {
+			t.Errorf("code for a flight that never carried it = %s, want %s", got, want)
+		}
+	})
+
 	// Ensure a device cannot push ops written by another device or an agent.
 	t.Run("ErrForbidden", func(t *testing.T) {
 		s, c, onF, _ := setup(t)
@@ -502,6 +523,58 @@ func TestChanges(t *testing.T) {
 		}
 		if got, want := p.Cursor, rs[0].Seq; got != want {
 			t.Errorf("cursor = %d, want %d", got, want)
+		}
+	})
+
+	// Ensure an offline crew op that sorts before ops already folded
+	// reaches the tablets of every flight the enquiry was ever on with its
+	// whole history: here an outcome recorded on flight F before the
+	// agent's recall makes the recall void, so the agent's later assign
+	// to G now moves the enquiry off F, and F's tablets, which were only
+	// told of the recall, must learn of the move.
+	t.Run("ReorderedHistoryRejoins", func(t *testing.T) {
+		s, c := MustOpenStore(t), newHLCs()
+		create := createOp(c, "tw-r")
+		enq := create.Enquiry
+		assignF := assignOp(c, enq, "F")
+		MustApplyOK(t, s, strict, create, assignF)
+		outcome := outcomeOp(c, enq, "d1", syncproto.StatusPassengerNotOnBoard) // recorded offline
+		recall := newOp(c, enq, syncproto.KindRecall, agent, syncproto.RecallData{Reason: "wrong flight"})
+		assignG := assignOp(c, enq, "G")
+		MustApplyOK(t, s, strict, recall, assignG)
+		p, err := s.Changes(ctx, "F", 0, 100, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cursor := p.Cursor
+		if got, want := opIDs(p.Ops), []uuid.UUID{create.ID, assignF.ID, recall.ID}; !slices.Equal(got, want) {
+			t.Fatalf("F before the outcome = %v, want %v", got, want)
+		}
+		MustApplyOK(t, s, store.Scope{Device: "d1", Flights: []string{"F"}}, outcome)
+		e, _ := MustEnquiry(t, s, enq)
+		if e.FlightID != "G" {
+			t.Fatalf("flight after the outcome = %q, want G", e.FlightID)
+		}
+		// Another tablet of F: the whole history, from which it folds the
+		// move to G.
+		p, err = s.Changes(ctx, "F", cursor, 100, "d2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := syncproto.Fold(p.Ops); got.FlightID != "G" {
+			t.Errorf("F's tablet folds %q from %v, want G", got.FlightID, opIDs(p.Ops))
+		}
+		if !slices.Contains(opIDs(p.Ops), assignG.ID) {
+			t.Errorf("F's feed after the outcome = %v lacks the assign to G", opIDs(p.Ops))
+		}
+		// The author too gets the join, its own op left in: it may hold
+		// the enquiry on F.
+		p, err = s.Changes(ctx, "F", cursor, 100, "d1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := syncproto.Fold(p.Ops); got.FlightID != "G" {
+			t.Errorf("the author folds %q from %v, want G", got.FlightID, opIDs(p.Ops))
 		}
 	})
 

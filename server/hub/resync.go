@@ -1,0 +1,70 @@
+package hub
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+
+	"github.com/cabincare/cabincare/server/store"
+	"github.com/cabincare/cabincare/syncproto"
+)
+
+// Log is the part of the ground store that tells whether a device's
+// cursors and marks come from this database.
+type Log interface {
+	Epoch() string
+	Head() uint64
+	OpIDAt(ctx context.Context, seq uint64) (uuid.UUID, error)
+}
+
+// MustResync reports whether a device's hello describes another database
+// than this ground's: another epoch (a reset, or a restore tool that gives
+// one), a cursor or mark past the head, or another op than the device
+// was told about at a cursor or at its push mark (a backup copied back in
+// place keeps its epoch, and once new writes pass those places the head
+// no longer gives it away). The device then starts from zero and pushes
+// all its own ops again, since the ground may have lost them.
+func MustResync(ctx context.Context, lg Log, h *syncproto.Hello) (bool, error) {
+	if h.Epoch != "" && h.Epoch != lg.Epoch() {
+		return true, nil
+	}
+	head := lg.Head()
+	at := func(seq uint64, op uuid.UUID) (bool, error) {
+		if seq > head {
+			return true, nil
+		}
+		if seq == 0 || op == uuid.Nil {
+			return false, nil
+		}
+		id, err := lg.OpIDAt(ctx, seq)
+		return id != op, err
+	}
+	for f, c := range h.Flights {
+		if differs, err := at(c, h.Checkpoints[f]); differs || err != nil {
+			return differs, err
+		}
+	}
+	if h.Pushed != nil {
+		return at(h.Pushed.Seq, h.Pushed.Op)
+	}
+	return false, nil
+}
+
+// storedMark is the highest place in the log among the stored results of
+// a push, for PushAck.Stored.
+func storedMark(rs []store.Result) *syncproto.LogMark {
+	var m *syncproto.LogMark
+	for _, r := range rs {
+		if r.Result == syncproto.ResultRefused || r.Seq == 0 {
+			continue
+		}
+		if m == nil || r.Seq > m.Seq {
+			m = &syncproto.LogMark{Seq: r.Seq, Op: r.ID}
+		}
+	}
+	return m
+}
+
+// StoredMark is storedMark for other implementations of the session (the
+// convergence simulation).
+func StoredMark(rs []store.Result) *syncproto.LogMark { return storedMark(rs) }

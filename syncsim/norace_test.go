@@ -1,0 +1,5 @@
+//go:build !race
+
+package syncsim_test
+
+const defaultSchedules = 1000
