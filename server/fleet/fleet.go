@@ -178,7 +178,10 @@ type DeviceView struct {
 	CursorLag     int               `json:"cursor_lag"`
 	Cursors       map[string]uint64 `json:"cursors"`
 	AppVersion    string            `json:"app_version,omitempty"`
-	Protocol      int               `json:"protocol,omitempty"`
+	Protocol      int               `json:"protocol"`
+	// ProtocolRefused is true when the device's last hello was refused
+	// for its protocol version.
+	ProtocolRefused bool `json:"protocol_refused"`
 	// SkewMs is the device clock minus the ground's when the report
 	// arrived (null: no report yet).
 	SkewMs          *int64                `json:"clock_skew_ms"`
@@ -216,7 +219,7 @@ func (m *Monitor) view(d *store.Device, flights map[string]store.Flight) DeviceV
 		LastSeen: d.LastSeen, LastSync: d.LastSync, Flights: d.Flights, CursorLag: d.CursorLag,
 		Cursors: d.Cursors, State: d.State, ReportedAt: d.StateAt, Protocol: d.Protocol,
 		SyncErrors: d.SyncErrors, LastSyncError: d.LastSyncError, LastSyncErrorAt: d.LastSyncErrorAt,
-		ResyncPending: d.Repull, Decommissioning: d.Decommissioning,
+		ResyncPending: d.Repull, Decommissioning: d.Decommissioning, ProtocolRefused: d.ProtocolRefused,
 	}
 	if live, ok := m.Sessions.Live(d.ID); ok {
 		t, r := live.LastSeen.UTC(), live.ReportedAt.UTC()

@@ -137,7 +137,7 @@ func deviceAlerts(th Thresholds, now time.Time, v *DeviceView, flights map[strin
 			add(RuleClockSkew, SeverityWarning, "", fmt.Sprintf("device clock is %s %s the ground's (threshold %s)", round(skew.Abs()), dir, th.ClockSkew), nil)
 		}
 	}
-	if v.Protocol != 0 && v.Protocol != syncproto.ProtocolVersion {
+	if v.ProtocolRefused || v.Protocol != 0 && v.Protocol != syncproto.ProtocolVersion {
 		add(RuleProtocolOutdated, SeverityCritical, "", fmt.Sprintf("device speaks sync protocol %d, the ground speaks %d: update the app (app version %q)", v.Protocol, syncproto.ProtocolVersion, v.AppVersion), nil)
 	}
 	if th.SyncErrors > 0 && v.SyncErrors >= th.SyncErrors {

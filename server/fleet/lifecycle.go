@@ -125,8 +125,9 @@ func (m *Monitor) revoke(ctx context.Context, id string) error {
 	return nil
 }
 
-// Decommission retires a device: once its outbox is empty (now, or at its
-// next report), it is revoked and forgotten. It reports whether that
+// Decommission retires a device: once its outbox is empty (now, if it is
+// connected and reported none pending; else at its next report of an
+// empty outbox), it is revoked and forgotten. It reports whether that
 // happened at once; otherwise the view shows decommissioning.
 func (m *Monitor) Decommission(ctx context.Context, actor, id string) (done bool, v *DeviceView, err error) {
 	err = m.Store.UpdateDevice(ctx, id, func(d *store.Device) error {
@@ -146,12 +147,13 @@ func (m *Monitor) Decommission(ctx context.Context, actor, id string) (done bool
 	if err != nil {
 		return false, nil, err
 	}
-	st := d.State
-	if live, ok := m.Sessions.Live(id); ok {
-		st = live.State
-	}
-	m.audit(ctx, actor, ActionDecommission, id, map[string]any{"pending": st.Outbox})
-	if st.Outbox == 0 {
+	// Only a live report is trusted to say the outbox is empty: an offline
+	// tablet may have recorded ops since its last one. A device that never
+	// connected has nothing to send.
+	live, online := m.Sessions.Live(id)
+	drained := d.LastSeen == nil || online && live.State.Outbox == 0
+	m.audit(ctx, actor, ActionDecommission, id, map[string]any{"online": online, "drained": drained})
+	if drained {
 		m.finishDecommission(ctx, d)
 		return true, nil, nil
 	}

@@ -100,7 +100,6 @@ func (s *session) run(parent context.Context) {
 		s.refuse(err)
 		return
 	}
-	defer s.hub.unregister(s)
 	s.hub.metrics.SessionStarted()
 	s.log.Info("sync session started", "remote", s.remote, "app", hello.State.AppVersion, "outbox", hello.State.Outbox, "repull", s.repull)
 	if o := s.hub.Observer; o != nil {
@@ -116,6 +115,9 @@ func (s *session) run(parent context.Context) {
 	s.fail(readErr)
 	cancel()
 	wg.Wait()
+	// Unregister before telling the observer, so the fleet view it builds
+	// already shows the device offline.
+	s.hub.unregister(s)
 
 	// Persist last seen and the last report, so the fleet view knows when
 	// the device left and how it was; count sessions that end on errors.
@@ -248,7 +250,7 @@ func (s *session) handshake(ctx context.Context) (*syncproto.Hello, error) {
 			// fleet view then shows it as outdated, not just silent.
 			t := s.hub.Now().UTC()
 			_ = s.hub.store.UpdateDevice(ctx, dev.ID, func(d *store.Device) error {
-				d.Protocol, d.State.AppVersion, d.LastSeen = hello.Protocol, hello.State.AppVersion, &t
+				d.Protocol, d.ProtocolRefused, d.State.AppVersion, d.LastSeen = hello.Protocol, true, hello.State.AppVersion, &t
 				d.SyncErrors++
 				d.LastSyncError, d.LastSyncErrorAt = perr.Error(), &t
 				return nil
@@ -308,7 +310,7 @@ func (s *session) handshake(ctx context.Context) (*syncproto.Hello, error) {
 		d.Flights = slices.Sorted(maps.Keys(flights))
 		d.Cursors = maps.Clone(flights)
 		d.State = hello.State
-		d.Protocol = hello.Protocol
+		d.Protocol, d.ProtocolRefused = hello.Protocol, false
 		if resync || s.repull {
 			d.Repull = false // served by this handshake
 		}

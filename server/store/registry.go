@@ -99,6 +99,9 @@ type Device struct {
 	// Protocol is the version of the device's last hello, kept even when
 	// the hello was refused for it, so an outdated app shows up.
 	Protocol int `json:"protocol,omitempty"`
+	// ProtocolRefused is true while the last hello was refused for its
+	// protocol version.
+	ProtocolRefused bool `json:"protocol_refused,omitempty"`
 	// SyncErrors counts sessions in a row that ended on an error; a
 	// completed exchange resets it. LastSyncError is the latest one.
 	SyncErrors      int        `json:"sync_errors,omitempty"`
