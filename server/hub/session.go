@@ -505,8 +505,10 @@ func (s *session) handle(ctx context.Context, f syncproto.Frame) error {
 			next[fl] = c
 		}
 		s.flights, s.resubscribe = next, true
-		s.mu.Unlock()
+		// Read the keys under the lock: the streamer moves s.flights's
+		// cursors as soon as it is unlocked.
 		flights := slices.Sorted(maps.Keys(next))
+		s.mu.Unlock()
 		s.hub.resubscribe(s, flights)
 		if err := s.hub.store.UpdateDevice(ctx, s.deviceID, func(d *store.Device) error {
 			d.Flights = flights
