@@ -319,6 +319,15 @@ func TestAdminForcedResyncKeepsOutboxAndMetricsMove(t *testing.T) {
 	eventually(t, 10*time.Second, "both enquiries on the tablet", func() bool { return c.hasEnquiry(e1) && c.hasEnquiry(e2) })
 	eventually(t, 10*time.Second, "the tablet synced", func() bool { s := c.status(); return s.LastSync != nil && s.Pending == 0 })
 
+	var ready struct {
+		Status    string `json:"status"`
+		Connected bool   `json:"connected"`
+	}
+	call(t, "GET", "http://"+c.addr+"/readyz", "", nil, 200, &ready)
+	if ready.Status != "ready" || !ready.Connected {
+		t.Fatalf("cabin /readyz: got %+v", ready)
+	}
+	call(t, "GET", "http://"+c.addr+"/healthz", "", nil, 200, nil)
 	gm, cm := metrics(t, g.url()), metrics(t, "http://"+c.addr)
 	for _, name := range []string{"cabincare_sync_connected", "cabincare_sync_push_seconds", "cabincare_sync_pull_batch_ops", "cabincare_sync_frame_bytes_total", "cabincare_bbolt_tx_write_seconds_total", "cabincare_http_request_seconds"} {
 		if gm[name] == nil || cm[name] == nil {

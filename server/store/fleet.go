@@ -52,7 +52,7 @@ func (s *Store) RecordSample(ctx context.Context, id string, smp Sample) error {
 		prefix := []byte(id + "\x00")
 		cut := histKey(id, smp.At.Add(-HistoryWindow))
 		c := b.Cursor()
-		for k, _ := c.Seek(prefix); k != nil && hasPrefix(k, prefix) && string(k) < string(cut); k, _ = c.Seek(prefix) {
+		for k, _ := c.Seek(prefix); k != nil && hasPrefix(k, prefix) && string(k) <= string(cut); k, _ = c.Seek(prefix) {
 			if err := c.Delete(); err != nil {
 				return err
 			}
