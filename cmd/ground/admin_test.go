@@ -112,3 +112,25 @@ func TestAdminCLI(t *testing.T) {
 		t.Fatalf("wrong token: got %v", err)
 	}
 }
+
+// Ensure --log-level is honoured on the ground, and the health thresholds
+// are in --help and checked.
+func TestGroundFlags(t *testing.T) {
+	var errb bytes.Buffer
+	err := run(context.Background(), []string{"--log-level", "loud", "--admin-token", "x", "--data", t.TempDir()}, &errb)
+	if err == nil || !strings.Contains(err.Error(), `log level "loud"`) {
+		t.Fatalf("bad level: got %v", err)
+	}
+	err = run(context.Background(), []string{"--alert-clock-skew", "0s", "--admin-token", "x", "--data", t.TempDir()}, &errb)
+	if err == nil || !strings.Contains(err.Error(), "must be positive") {
+		t.Fatalf("zero threshold: got %v", err)
+	}
+	errb.Reset()
+	_ = run(context.Background(), []string{"--help"}, &errb)
+	for _, f := range []string{"-log-level", "-alert-not-synced", "-alert-departure-window", "-alert-outbox-age", "-alert-outbox-depth",
+		"-alert-outbox-growth", "-alert-clock-skew", "-alert-sync-errors", "-readiness-min-tablets", "-readiness-window", "-alert-interval"} {
+		if !strings.Contains(errb.String(), f) {
+			t.Errorf("--help does not list %s", f)
+		}
+	}
+}

@@ -56,6 +56,13 @@ type Monitor struct {
 	sampled map[string]time.Time // device -> minute of its last stored sample
 	recent  map[string][]int     // device -> outbox depth of its last samples, oldest first
 	alerts  map[string]Alert     // as of the last Evaluate
+	decom   map[string]bool      // decommissions waiting for a drained outbox
+}
+
+func (m *Monitor) initLocked() {
+	if m.sampled == nil {
+		m.sampled, m.recent, m.decom = map[string]time.Time{}, map[string][]int{}, map[string]bool{}
+	}
 }
 
 const recentSamples = 8
@@ -82,9 +89,7 @@ var _ hub.Observer = (*Monitor)(nil)
 func (m *Monitor) Reported(deviceID string, st syncproto.DeviceState, at time.Time) {
 	minute := at.Truncate(time.Minute)
 	m.mu.Lock()
-	if m.sampled == nil {
-		m.sampled, m.recent = map[string]time.Time{}, map[string][]int{}
-	}
+	m.initLocked()
 	due := !m.sampled[deviceID].Equal(minute)
 	if due {
 		m.sampled[deviceID] = minute
@@ -94,12 +99,15 @@ func (m *Monitor) Reported(deviceID string, st syncproto.DeviceState, at time.Ti
 		}
 		m.recent[deviceID] = r
 	}
+	decom := m.decom[deviceID]
 	m.mu.Unlock()
 	ctx := context.Background()
 	if due {
 		m.sample(ctx, deviceID, st, at, true)
 	}
-	if st.Outbox == 0 {
+	// A pending decommission is known in memory, or (after a restart)
+	// found at the next per-minute sample: no store read per heartbeat.
+	if st.Outbox == 0 && (due || decom) {
 		if d, err := m.Store.Device(ctx, deviceID); err == nil && d.Decommissioning != nil {
 			m.finishDecommission(ctx, d)
 			return
@@ -132,7 +140,9 @@ func (m *Monitor) sample(ctx context.Context, id string, st syncproto.DeviceStat
 	if err := m.Store.RecordSample(ctx, id, smp); err != nil && !errors.Is(err, store.ErrNotFound) {
 		m.log().Error("record device sample", "device", id, "err", err)
 	}
-	if online && st.Outbox == 0 && d.CursorLag == 0 {
+	// Write only when it moves by a minute or more: one write per device
+	// per minute at most.
+	if online && st.Outbox == 0 && d.CursorLag == 0 && (d.LastSync == nil || at.Sub(*d.LastSync) >= time.Minute) {
 		_ = m.Store.UpdateDevice(ctx, id, func(d *store.Device) error {
 			t := at.UTC()
 			if d.LastSync == nil || d.LastSync.Before(t) {

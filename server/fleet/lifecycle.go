@@ -157,6 +157,10 @@ func (m *Monitor) Decommission(ctx context.Context, actor, id string) (done bool
 		m.finishDecommission(ctx, d)
 		return true, nil, nil
 	}
+	m.mu.Lock()
+	m.initLocked()
+	m.decom[id] = true
+	m.mu.Unlock()
 	m.publishDevice(ctx, id)
 	v, err = m.Device(ctx, id, 0)
 	return false, v, err
@@ -174,6 +178,7 @@ func (m *Monitor) finishDecommission(ctx context.Context, d *store.Device) {
 	m.mu.Lock()
 	delete(m.sampled, d.ID)
 	delete(m.recent, d.ID)
+	delete(m.decom, d.ID)
 	m.mu.Unlock()
 	m.audit(ctx, "system", ActionDecommissioned, d.ID, map[string]any{"name": d.Name})
 	m.publishDevice(ctx, d.ID)
