@@ -162,8 +162,7 @@ func (m *Monitor) publishDevice(ctx context.Context, id string) {
 		m.Events.Publish(events.TypeDevice, map[string]any{"id": id, "forgotten": true})
 		return
 	}
-	flights, _ := m.flightMap(ctx)
-	v := m.view(d, flights)
+	v := m.view(d, m.flightsOf(ctx, d.Flights))
 	m.Events.Publish(events.TypeDevice, v)
 }
 
@@ -284,6 +283,19 @@ func (m *Monitor) flightMap(ctx context.Context) (map[string]store.Flight, error
 	return out, nil
 }
 
+// flightsOf reads only the given flights: a single device's view must not
+// cost a scan of every flight (it is built on each report while someone
+// watches the event stream).
+func (m *Monitor) flightsOf(ctx context.Context, ids []string) map[string]store.Flight {
+	out := make(map[string]store.Flight, len(ids))
+	for _, id := range ids {
+		if f, err := m.Store.Flight(ctx, id); err == nil {
+			out[id] = *f
+		}
+	}
+	return out
+}
+
 // Filter selects devices. Zero values select everything.
 type Filter struct {
 	Flight string // serves this flight
@@ -339,11 +351,7 @@ func (m *Monitor) Device(ctx context.Context, id string, history time.Duration) 
 	if err != nil {
 		return nil, err
 	}
-	flights, err := m.flightMap(ctx)
-	if err != nil {
-		return nil, err
-	}
-	v := m.view(d, flights)
+	v := m.view(d, m.flightsOf(ctx, d.Flights))
 	if history > 0 {
 		if v.History, err = m.Store.History(ctx, id, m.now().Add(-history)); err != nil {
 			return nil, err

@@ -151,32 +151,42 @@ type Stocked struct {
 }
 
 // FlightStock lists the open enquiries handed to flight (assigned and not
-// yet closed), with the sequence of each one's hand-off.
+// yet closed), with the sequence of each one's hand-off. It walks the
+// flight's feed, not every enquiry: every enquiry handed to a flight has
+// an entry there.
 func (s *Store) FlightStock(ctx context.Context, flight string) ([]Stocked, error) {
 	var out []Stocked
 	err := s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bktEnquiries).ForEach(func(k, v []byte) error {
+		prefix := []byte(flight + "\x00")
+		seen := map[uuid.UUID]bool{}
+		c := tx.Bucket(bktFeed).Cursor()
+		for k, v := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, v = c.Next() {
 			if err := ctxErr(ctx); err != nil {
 				return err
 			}
-			var e syncproto.Enquiry
-			if err := json.Unmarshal(v, &e); err != nil {
-				return fmt.Errorf("decode enquiry %x: %w", k, err)
+			if len(v) < 16 || seen[uuid.UUID(v[:16])] {
+				continue
 			}
-			if e.FlightID != flight || e.AssignOp == uuid.Nil || e.Status == syncproto.StatusClosed {
-				return nil
-			}
-			d, err := loadDelivery(tx, &e)
+			id := uuid.UUID(v[:16])
+			seen[id] = true
+			e, err := loadEnquiry(tx, id)
 			if err != nil {
 				return err
 			}
-			st := Stocked{Enquiry: &e, Status: EffectiveStatus(&e, d)}
+			if e == nil || e.FlightID != flight || e.AssignOp == uuid.Nil || e.Status == syncproto.StatusClosed {
+				continue
+			}
+			d, err := loadDelivery(tx, e)
+			if err != nil {
+				return err
+			}
+			st := Stocked{Enquiry: e, Status: EffectiveStatus(e, d)}
 			if seq := tx.Bucket(bktOpIdx).Get(e.AssignOp[:]); len(seq) == 8 {
 				st.Seq = binary.BigEndian.Uint64(seq)
 			}
 			out = append(out, st)
-			return nil
-		})
+		}
+		return nil
 	})
 	return out, err
 }
