@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cabincare/cabincare/server/store"
+	"github.com/cabincare/cabincare/syncproto"
 )
 
 // Ensure a device's history keeps one sample per minute, drops samples
@@ -79,5 +80,30 @@ func TestAuditLog(t *testing.T) {
 	}
 	if len(got) != 2 || got[0].Action != "device.revoke" || got[0].Seq != 3 || got[1].Action != "device.resync" {
 		t.Fatalf("audit = %+v", got)
+	}
+}
+
+// Ensure a flight's stock is the open enquiries handed to it now, each
+// with the sequence of its current hand-off: not one that moved away, not
+// a closed one, and a re-assign moves the sequence.
+func TestFlightStock(t *testing.T) {
+	s, c, ctx := MustOpenStore(t), newHLCs(), context.Background()
+	stay, moved, closed := createOp(c, "stay"), createOp(c, "moved"), createOp(c, "closed")
+	MustApplyOK(t, s, strict, stay, moved, closed)
+	rs := MustApplyOK(t, s, strict, assignOp(c, stay.Enquiry, "F"), assignOp(c, moved.Enquiry, "F"), assignOp(c, closed.Enquiry, "F"))
+	MustApplyOK(t, s, strict, assignOp(c, moved.Enquiry, "G"), closeOp(c, closed.Enquiry, true))
+	got, err := s.FlightStock(ctx, "F")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Enquiry.ID != stay.Enquiry || got[0].Seq != rs[0].Seq || got[0].Status != syncproto.StatusAssigned {
+		t.Fatalf("stock of F = %+v, want only %s at %d", got, stay.Enquiry, rs[0].Seq)
+	}
+	again := MustApplyOK(t, s, strict, assignOp(c, stay.Enquiry, "F"))
+	if got, _ = s.FlightStock(ctx, "F"); len(got) != 1 || got[0].Seq != again[0].Seq {
+		t.Fatalf("after a re-assign: %+v, want seq %d", got, again[0].Seq)
+	}
+	if got, _ = s.FlightStock(ctx, "G"); len(got) != 1 || got[0].Enquiry.ID != moved.Enquiry {
+		t.Fatalf("stock of G = %+v", got)
 	}
 }
