@@ -395,6 +395,21 @@ func TestAdminForcedResyncKeepsOutboxAndMetricsMove(t *testing.T) {
 	if metricValue(cm, "cabincare_outbox_depth", nil) != 0 {
 		t.Fatal("cabin outbox depth gauge is not 0 after the sync")
 	}
+
+	// A resync of a connected tablet disconnects it with the resync code;
+	// it reconnects at once and pulls again. It is not a sync error.
+	pulledBefore = metricValue(cm, "cabincare_sync_pull_batch_ops", nil)
+	g.api("POST", "/devices/"+c.creds.ID+"/resync", nil, 200, nil)
+	eventually(t, 10*time.Second, "the online re-pull done", func() bool {
+		d := g.device(c.creds.ID)
+		return d.Online && !d.ResyncPending && metricValue(metrics(t, "http://"+c.addr), "cabincare_sync_pull_batch_ops", nil) >= pulledBefore+4
+	})
+	if got := metricValue(metrics(t, g.url()), "cabincare_sync_sessions_total", map[string]string{"result": syncproto.CodeResync}); got != 1 {
+		t.Fatalf("sessions ended for a resync: %v, want 1", got)
+	}
+	if d := g.device(c.creds.ID); slices.Contains(d.Problems, fleet.RuleSyncErrors) || !c.hasEnquiry(e1) || !c.hasEnquiry(e2) {
+		t.Fatalf("after an online resync: %+v", d)
+	}
 }
 
 // Ensure rename, decommission (at once, and after the outbox drained) and
