@@ -70,6 +70,7 @@ type fleetDeviceJSON struct {
 	SkewMs        *int64            `json:"clock_skew_ms"`
 	StoreBytes    int64             `json:"store_bytes"`
 	ResyncPending bool              `json:"resync_pending"`
+	SyncErrors    int               `json:"sync_errors"`
 	Problems      []string          `json:"problems"`
 	Alerts        []alertJSON       `json:"alerts"`
 	History       []struct {
@@ -501,6 +502,26 @@ func TestAdminLifecycle(t *testing.T) {
 	old := g.device(c.ID)
 	if !slices.Contains(old.Problems, fleet.RuleProtocolOutdated) || old.AppVersion != "0.0.1" {
 		t.Fatalf("old protocol device: got %+v", old)
+	}
+
+	// Sessions that keep ending on protocol errors raise sync_errors at
+	// the threshold; a completed exchange would reset the count.
+	bad := g.newDevice("tablet-garbled")
+	for i := 1; i <= fleet.DefaultThresholds().SyncErrors; i++ {
+		r := dialSync(t, g)
+		r.hello(bad, map[string]uint64{})
+		r.sendRaw([]byte{0xff, 0, 1, 2})
+		if code := r.refusal(); code != "" && code != syncproto.CodeBadFrame {
+			t.Fatalf("garbage after hello: refused with %q", code)
+		}
+		var d fleetDeviceJSON
+		eventually(t, 10*time.Second, "the session counted", func() bool {
+			d = g.device(bad.ID)
+			return !d.Online && d.SyncErrors == i
+		})
+		if has := slices.Contains(d.Problems, fleet.RuleSyncErrors); has != (i == fleet.DefaultThresholds().SyncErrors) {
+			t.Fatalf("after %d bad sessions: problems %v", i, d.Problems)
+		}
 	}
 
 	// Every action is in the audit trail, in order.

@@ -277,7 +277,11 @@ func (c *adminClient) readiness(ctx context.Context, flight string, stdout io.Wr
 	}
 	departs := "no departure time"
 	if r.DepartsInSeconds != nil {
-		departs = "departs in " + (time.Duration(*r.DepartsInSeconds) * time.Second).String()
+		in := time.Duration(*r.DepartsInSeconds) * time.Second
+		departs = "departs in " + in.String()
+		if in < 0 {
+			departs = "departed " + (-in).String() + " ago"
+		}
 	}
 	verdict := "READY"
 	if !r.Ready {
