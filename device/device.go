@@ -14,12 +14,14 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cabincare/cabincare/assets"
 	"github.com/cabincare/cabincare/device/api"
 	"github.com/cabincare/cabincare/device/store"
 	"github.com/cabincare/cabincare/device/syncclient"
 	"github.com/cabincare/cabincare/syncproto"
+	"github.com/cabincare/cabincare/telemetry"
 )
 
 // Version is the app version reported to the ground.
@@ -36,6 +38,9 @@ type Config struct {
 	ReconnectMax time.Duration
 	Compress     bool
 	Log          *slog.Logger
+	// Now is the tablet's wall clock (time.Now if nil): it stamps crew ops
+	// and the clock reported to the ground; tests shift it.
+	Now func() time.Time
 }
 
 // DefaultConfig returns the defaults used by cmd/cabin.
@@ -56,8 +61,10 @@ type Service struct {
 	log   *slog.Logger
 	Store *store.Store
 	Sync  *syncclient.Client
-	echo  *echo.Echo
-	ln    net.Listener
+	// Metrics is this service's registry, served at /metrics.
+	Metrics *prometheus.Registry
+	echo    *echo.Echo
+	ln      net.Listener
 }
 
 // New returns an unopened service.
@@ -93,10 +100,25 @@ func (s *Service) Open() (err error) {
 		return err
 	}
 	s.Store = st
+	if s.cfg.Now != nil {
+		st.Clock.Now = s.cfg.Now
+	}
+	s.Metrics = telemetry.NewRegistry()
+	syncMetrics := telemetry.NewSync(s.Metrics, "1 while this tablet has a sync session with the ground.")
+	telemetry.RegisterBolt(s.Metrics, "cabin", st.DBStats)
+	s.Metrics.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "cabincare_outbox_depth", Help: "Ops recorded on this tablet and not yet acknowledged by the ground.",
+	}, func() float64 {
+		status, err := st.Status()
+		if err != nil {
+			return -1
+		}
+		return float64(status.Pending)
+	}))
 	s.Sync = syncclient.New(syncclient.Config{
 		Ground: s.cfg.Ground, DeviceID: s.cfg.DeviceID, Token: s.cfg.DeviceToken, AppVersion: Version,
 		ReconnectMin: s.cfg.ReconnectMin, ReconnectMax: s.cfg.ReconnectMax, Compress: s.cfg.Compress,
-		Log: s.log.With("device", s.cfg.DeviceID),
+		Log: s.log.With("device", s.cfg.DeviceID), Now: s.cfg.Now, Metrics: syncMetrics,
 	}, st)
 
 	ui, err := fs.Sub(assets.FS, "crew")
@@ -105,7 +127,11 @@ func (s *Service) Open() (err error) {
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	(&api.API{Store: st, IDs: syncproto.NewIDs(), Sync: s.Sync, DeviceID: s.cfg.DeviceID, UI: ui, Log: s.log}).Register(e)
+	ids := syncproto.NewIDs()
+	if s.cfg.Now != nil {
+		ids.Now = s.cfg.Now
+	}
+	(&api.API{Store: st, IDs: ids, Sync: s.Sync, DeviceID: s.cfg.DeviceID, UI: ui, Log: s.log, Metrics: s.Metrics}).Register(e)
 	s.echo = e
 	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {

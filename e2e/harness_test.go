@@ -249,6 +249,8 @@ type cabin struct {
 	p     *proc // set when the cabin runs as a subprocess
 	// link, when set, stands between the cabin and the ground.
 	link *faultlink.Link
+	// now, when set, is the cabin's wall clock (a shifted one for skew).
+	now func() time.Time
 }
 
 // newLink starts a fault-injecting link to the ground, closed when the test
@@ -292,6 +294,7 @@ func (c *cabin) start() {
 	c.svc = device.New(device.Config{
 		Addr: c.addr, DataDir: c.dir, Ground: c.groundURL(), DeviceID: c.creds.ID, DeviceToken: c.creds.Token,
 		ReconnectMin: 20 * time.Millisecond, ReconnectMax: 200 * time.Millisecond, Compress: true, Log: testLog(c.t),
+		Now: c.now,
 	})
 	var err error
 	for range 50 {

@@ -12,14 +12,19 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cabincare/cabincare/assets"
 	"github.com/cabincare/cabincare/server/api"
 	"github.com/cabincare/cabincare/server/care"
+	"github.com/cabincare/cabincare/server/events"
+	"github.com/cabincare/cabincare/server/fleet"
 	"github.com/cabincare/cabincare/server/hub"
 	"github.com/cabincare/cabincare/server/store"
 	"github.com/cabincare/cabincare/syncproto"
+	"github.com/cabincare/cabincare/telemetry"
 )
 
 // Config configures a ground server. DefaultConfig gives working values.
@@ -37,8 +42,13 @@ type Config struct {
 	// handshake.
 	WebhookSecret      string
 	WebhookVerifyToken string
-	Log                *slog.Logger
-	Now                func() time.Time
+	// Health tunes the fleet's health rules (fleet.DefaultThresholds()
+	// when zero); AlertInterval is how often alerts are re-evaluated for
+	// the live event stream.
+	Health        fleet.Thresholds
+	AlertInterval time.Duration
+	Log           *slog.Logger
+	Now           func() time.Time
 }
 
 // DefaultConfig returns the defaults used by cmd/ground.
@@ -49,6 +59,8 @@ func DefaultConfig() Config {
 		Hub:             hub.Config{Heartbeat: syncproto.DefaultHeartbeat, MaxFrame: syncproto.DefaultMaxFrame, Compress: true},
 		ShutdownTimeout: 10 * time.Second,
 		SLA:             care.DefaultSLA,
+		Health:          fleet.DefaultThresholds(),
+		AlertInterval:   15 * time.Second,
 	}
 }
 
@@ -59,8 +71,12 @@ type Server struct {
 	Store *store.Store
 	Hub   *hub.Hub
 	Care  *care.Service
-	echo  *echo.Echo
-	ln    net.Listener
+	Fleet *fleet.Monitor
+	// Events is the live event stream (GET /api/v1/events).
+	Events  *events.Broker
+	Metrics *prometheus.Registry
+	echo    *echo.Echo
+	ln      net.Listener
 }
 
 // New returns an unopened server.
@@ -73,6 +89,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = 10 * time.Second
+	}
+	if cfg.Health == (fleet.Thresholds{}) {
+		cfg.Health = fleet.DefaultThresholds()
 	}
 	return &Server{cfg: cfg, log: cfg.Log}
 }
@@ -104,6 +123,32 @@ func (s *Server) Open() (err error) {
 	ids.Now = s.cfg.Now
 	s.Care = &care.Service{Store: st, Clock: clock, IDs: ids, Notify: s.Hub.Notify, Log: s.log, Now: s.cfg.Now, SLA: s.cfg.SLA}
 
+	// Observability and the fleet view: one registry per server (no
+	// global state), one event broker fed by the hub, the care workflow
+	// and the fleet monitor.
+	s.Metrics = telemetry.NewRegistry()
+	s.Hub.SetMetrics(telemetry.NewSync(s.Metrics, "Devices connected now."))
+	telemetry.RegisterBolt(s.Metrics, "ground", st.DBStats)
+	s.Events = events.New(256, s.cfg.Now)
+	s.Fleet = &fleet.Monitor{
+		Store: st, Sessions: s.Hub, Events: s.Events, Thresholds: s.cfg.Health, Log: s.log, Now: s.cfg.Now,
+		Interval: s.cfg.AlertInterval, Auditor: &fleet.StoreAuditor{Store: st, Now: s.cfg.Now, Log: s.log},
+	}
+	s.Hub.Observer, s.Hub.Now = s.Fleet, s.cfg.Now
+	enquiryEvents := func(rs []store.Result) {
+		for _, r := range rs {
+			if r.Result == syncproto.ResultApplied && r.Enquiry != nil {
+				s.Events.Publish(events.TypeEnquiry, map[string]any{"id": r.Enquiry.ID, "op": r.ID, "seq": r.Seq, "status": r.Enquiry.Status, "flight_id": r.Enquiry.FlightID})
+			}
+		}
+	}
+	s.Hub.OnApplied, s.Care.OnApplied = enquiryEvents, enquiryEvents
+	s.Hub.OnDelivered = func(device, flight string, ids []uuid.UUID) {
+		for _, id := range ids {
+			s.Events.Publish(events.TypeEnquiry, map[string]any{"id": id, "status": syncproto.StatusDelivered, "flight_id": flight, "device_id": device})
+		}
+	}
+
 	ui, err := fs.Sub(assets.FS, "console")
 	if err != nil {
 		return err
@@ -111,7 +156,7 @@ func (s *Server) Open() (err error) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	(&api.API{
-		Store: st, Care: s.Care, Hub: s.Hub, AdminToken: s.cfg.AdminToken, UI: ui, Log: s.log, Now: s.cfg.Now,
+		Store: st, Care: s.Care, Hub: s.Hub, Fleet: s.Fleet, Events: s.Events, Metrics: s.Metrics, AdminToken: s.cfg.AdminToken, UI: ui, Log: s.log, Now: s.cfg.Now,
 		WebhookSecret: s.cfg.WebhookSecret, WebhookVerifyToken: s.cfg.WebhookVerifyToken,
 	}).Register(e)
 	s.echo = e
@@ -144,12 +189,19 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(s.ln) }()
+	monCtx, stopMon := context.WithCancel(ctx)
+	monDone := make(chan struct{})
+	go func() { defer close(monDone); s.Fleet.Run(monCtx) }()
 	var serveErr error
 	select {
 	case <-ctx.Done():
 	case serveErr = <-errc:
 	}
 	s.log.Info("ground server shutting down")
+	stopMon()
+	<-monDone
+	// End the event streams, which Shutdown would otherwise wait for.
+	s.Events.Close()
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
 	// Stop accepting first, so no new session starts while the hub closes

@@ -100,7 +100,7 @@
 //	       checkpoints{F: op id}, state}
 //	                                    <-   WELCOME {protocol, epoch, session_id, hlc,
 //	                                                  clock, heartbeat_ms, max_frame,
-//	                                                  max_batch, resync, flights}
+//	                                                  max_batch, resync, repull, flights}
 //	                                    <-   CHANGES {flight, ops, cursor,          (catch-up pages,
 //	                                                  cursor_op, more}
 //	CHANGES_ACK {flight, cursor}        ->                   at most 4 unacknowledged)
@@ -129,6 +129,21 @@
 // from the old database, and the ground streams from zero. Nothing the
 // device wrote is discarded; the ground answers duplicate for what it has.
 //
+// Forced resync: when an admin asks for one, the ground disconnects the
+// device with ERROR resync (or waits for its next connection) and its next
+// WELCOME has repull=true: the device zeroes its cursors and drops what it
+// pulled, keeping its own ops and its outbox untouched (the ground has
+// every op it acknowledged, so nothing is pushed again), and the ground
+// streams from zero. A device that predates the field ignores it and just
+// receives its flights again from zero, which is idempotent.
+//
+// Device state, in HELLO and in every device HEARTBEAT (fields are added,
+// never renamed: a peer ignores what it does not know): app_version,
+// protocol, open_flight, outbox, oldest_pending_ms, dead_letters, hlc,
+// clock (the device wall clock, for skew), last_push, last_pull,
+// last_error, store_bytes, cursors. The ground keeps the latest and a
+// per-minute 24-hour history for the fleet view.
+//
 // Push: the device sends at most max_batch ops per PUSH, one PUSH in
 // flight, oldest first. The ground answers PUSH_ACK only after the ops are
 // durably committed, with one result per op: applied, duplicate (stored
@@ -155,5 +170,6 @@
 // bad_frame (unknown type or flags, garbled compression, malformed JSON, a
 // text message), too_large (a frame or push over its limit), protocol (a
 // frame at the wrong time, an ack for changes never sent), timeout,
-// slow_consumer, shutting_down, internal.
+// slow_consumer, shutting_down, resync (reconnect now for a forced
+// resync), internal.
 package syncproto

@@ -25,6 +25,7 @@ const (
 	CodeSlowConsumer      = "slow_consumer"      // the peer does not read fast enough
 	CodeRevoked           = "revoked"            // the device's credential was revoked
 	CodeShuttingDown      = "shutting_down"      // the server is stopping; reconnect later
+	CodeResync            = "resync"             // an admin asked for a full re-pull: reconnect now
 	CodeUnavailable       = "unavailable"        // the service cannot answer now
 	CodeInternal          = "internal"           // anything else; details only in the server log
 )

@@ -35,6 +35,9 @@ type Codec struct {
 	// Compress turns zstd on for outgoing frames (incoming ones are
 	// decoded either way).
 	Compress bool
+	// Observe, if set, is told the payload and wire size of every frame
+	// encoded (out) or decoded, for metrics. It must not block.
+	Observe func(out bool, t FrameType, payload, wire int)
 
 	enc    *zstd.Encoder
 	encBig *zstd.Encoder
@@ -89,6 +92,7 @@ func (c *Codec) Encode(t FrameType, msg any) ([]byte, error) {
 		out[1] = flagZstd
 		out = c.encoder(len(payload)).EncodeAll(payload, out)
 		if len(out)-frameHeaderLen < len(payload) {
+			c.observe(true, t, len(payload), len(out))
 			return out, nil
 		}
 		// zstd framing made it bigger: send it as it is, so that a frame
@@ -96,7 +100,15 @@ func (c *Codec) Encode(t FrameType, msg any) ([]byte, error) {
 		out = out[:frameHeaderLen]
 		out[1] = 0
 	}
-	return append(out, payload...), nil
+	out = append(out, payload...)
+	c.observe(true, t, len(payload), len(out))
+	return out, nil
+}
+
+func (c *Codec) observe(out bool, t FrameType, payload, wire int) {
+	if c.Observe != nil {
+		c.Observe(out, t, payload, wire)
+	}
 }
 
 func (c *Codec) encoder(size int) *zstd.Encoder {
@@ -135,6 +147,7 @@ func (c *Codec) Decode(b []byte) (Frame, error) {
 		}
 		payload = out
 	}
+	c.observe(false, t, len(payload), len(b))
 	return Frame{Type: t, Payload: payload}, nil
 }
 

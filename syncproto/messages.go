@@ -47,7 +47,12 @@ func (t FrameType) Known() bool { _, ok := frameNames[t]; return ok }
 // DeviceState is what a device reports about itself in Hello and in every
 // heartbeat. The server keeps the latest report for the fleet view.
 type DeviceState struct {
-	AppVersion   string `json:"app_version,omitempty"`
+	AppVersion string `json:"app_version,omitempty"`
+	// Protocol is the sync protocol version the device speaks (0 from
+	// devices older than the field).
+	Protocol int `json:"protocol,omitempty"`
+	// OpenFlight is the flight the crew have open on the tablet.
+	OpenFlight   string `json:"open_flight,omitempty"`
 	Outbox       int    `json:"outbox"`
 	OldestMillis int64  `json:"oldest_pending_ms,omitempty"` // unix ms of the oldest op in the outbox
 	DeadLetters  int    `json:"dead_letters,omitempty"`
@@ -107,6 +112,11 @@ type Welcome struct {
 	// database (another epoch, or a sequence ahead of the server's head):
 	// it must reset its cursors to zero and push again every op it wrote.
 	Resync bool `json:"resync,omitempty"`
+	// Repull tells the device that an admin asked for a full resync: it
+	// drops what it pulled and its cursors and pulls again from zero,
+	// keeping its outbox (the server has every op it acknowledged). A
+	// device that does not know the field simply carries on.
+	Repull bool `json:"repull,omitempty"`
 	// Flights echoes the cursors the server will stream from.
 	Flights map[string]uint64 `json:"flights"`
 }

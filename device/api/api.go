@@ -10,10 +10,12 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cabincare/cabincare/device/store"
 	"github.com/cabincare/cabincare/jsonapi"
 	"github.com/cabincare/cabincare/syncproto"
+	"github.com/cabincare/cabincare/telemetry"
 )
 
 // Syncer is what the API needs from the sync client.
@@ -32,6 +34,8 @@ type API struct {
 	DeviceID string
 	UI       fs.FS // the crew app, served at /
 	Log      *slog.Logger
+	// Metrics is the registry served at /metrics (nil: no route).
+	Metrics *prometheus.Registry
 }
 
 // Register puts every route on e.
@@ -40,7 +44,12 @@ func (a *API) Register(e *echo.Echo) {
 		a.IDs = syncproto.NewIDs()
 	}
 	e.HTTPErrorHandler = jsonapi.ErrorHandler(a.Log)
+	if a.Metrics != nil {
+		e.Use(telemetry.HTTP(a.Metrics))
+		e.GET("/metrics", telemetry.Handler(a.Metrics)) // Prometheus text format
+	}
 	e.GET("/healthz", a.healthz)                       // alive
+	e.GET("/readyz", a.readyz)                         // store answers: {status,pending,connected}
 	e.GET("/api/v1/status", a.status)                  // sync state, derived from the store
 	e.GET("/api/v1/flight", a.getFlight)               // the open flight
 	e.PUT("/api/v1/flight", a.openFlight)              // {flight_id}
@@ -58,6 +67,17 @@ func (a *API) Register(e *echo.Echo) {
 
 func (a *API) healthz(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz answers 200 while the store answers reads. A tablet with no link
+// is still ready: the crew work offline.
+func (a *API) readyz(c echo.Context) error {
+	st, err := a.Store.Status()
+	if err != nil {
+		a.Log.Error("store not ready", "err", err)
+		return syncproto.Errorf(syncproto.CodeUnavailable, "store is not healthy")
+	}
+	return c.JSON(http.StatusOK, map[string]any{"status": "ready", "pending": st.Pending, "connected": a.Sync.Connected()})
 }
 
 // StatusView is the sync state crew and admins see. "synced" is true only

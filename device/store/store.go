@@ -405,3 +405,7 @@ func urgency(s syncproto.Status) int {
 		return 3
 	}
 }
+
+// DBStats are bbolt's counters (transactions, write and spill times), for
+// metrics.
+func (s *Store) DBStats() bolt.Stats { return s.db.Stats() }

@@ -1060,3 +1060,43 @@ func BenchmarkDeviceApplyChanges(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*page)/b.Elapsed().Seconds(), "ops/s")
 }
+
+func TestRepull(t *testing.T) {
+	// Ensure an admin's forced resync zeroes every cursor and drops what
+	// was pulled, but keeps the outbox exactly as it was (nothing is
+	// queued again: the ground has every acknowledged op) and the epoch.
+	s, c := MustOpenStore(t), newHLCs()
+	if err := s.SetEpoch("epoch-1"); err != nil {
+		t.Fatal(err)
+	}
+	enq := deliver(t, s, c, "F", 2)
+	sent := crewNote(s, enq, "sent")
+	MustRecord(t, s, sent)
+	if err := s.CompletePush([]syncproto.OpResult{{ID: sent.ID, Result: syncproto.ResultApplied}}); err != nil {
+		t.Fatal(err)
+	}
+	theirs := newOp(c.next(), enq, syncproto.KindNote, deviceActor("d2"), syncproto.NoteData{Text: "theirs"})
+	MustApplyChanges(t, s, "F", 9, theirs)
+	unsent := crewNote(s, enq, "unsent")
+	MustRecord(t, s, unsent)
+
+	if err := s.Repull(thisDevice); err != nil {
+		t.Fatal(err)
+	}
+	st := MustStatus(t, s)
+	if got, want := st.Cursors, map[string]uint64{"F": 0}; !reflect.DeepEqual(got, want) {
+		t.Errorf("cursors = %v, want %v", got, want)
+	}
+	if st.Epoch != "epoch-1" {
+		t.Errorf("epoch = %s, want epoch-1", st.Epoch)
+	}
+	if got, want := outboxIDs(t, s), []uuid.UUID{unsent.ID}; !slices.Equal(got, want) {
+		t.Errorf("outbox = %v, want %v", got, want)
+	}
+	if opStored(t, s, theirs.ID) || !opStored(t, s, sent.ID) || !opStored(t, s, unsent.ID) {
+		t.Errorf("after repull: theirs %v (want false), sent %v, unsent %v (want true)", opStored(t, s, theirs.ID), opStored(t, s, sent.ID), opStored(t, s, unsent.ID))
+	}
+	if _, err := s.Enquiry(context.Background(), enq); syncproto.ErrorCode(err) != syncproto.CodeNotFound {
+		t.Errorf("enquiry after repull: %v, want not_found until it is pulled again", err)
+	}
+}

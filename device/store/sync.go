@@ -346,13 +346,41 @@ func (s *Store) PushMark() (*syncproto.LogMark, error) {
 // dropped to be pulled again. Nothing this device wrote is discarded.
 func (s *Store) Resync(epoch, deviceID string) (requeued int, err error) {
 	err = s.db.Update(func(tx *bolt.Tx) error {
-		requeued = 0
+		var err error
+		if requeued, err = resetPulled(tx, deviceID, true); err != nil {
+			return err
+		}
+		// The requeued ops will be stored anew, at other places.
+		if err := tx.Bucket(bktMeta).Delete(keyPushed); err != nil {
+			return err
+		}
+		return tx.Bucket(bktMeta).Put(keyEpoch, []byte(epoch))
+	})
+	return requeued, err
+}
+
+// Repull is an admin's forced resync against the same ground database:
+// cursors go back to zero and everything pulled is dropped, to be pulled
+// again. The outbox is kept as it is, and so are this device's own ops:
+// the ground has every one it acknowledged, so nothing is pushed again.
+func (s *Store) Repull(deviceID string) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		_, err := resetPulled(tx, deviceID, false)
+		return err
+	})
+}
+
+// resetPulled zeroes every cursor and drops every op not written by
+// deviceID, with the enquiries and lists folded from them; requeue puts
+// the device's own ops not in the outbox back into it.
+func resetPulled(tx *bolt.Tx, deviceID string, requeue bool) (requeued int, err error) {
+	{
 		fl := tx.Bucket(bktFlights)
 		var flights [][]byte
 		_ = fl.ForEach(func(k, _ []byte) error { flights = append(flights, slices.Clone(k)); return nil })
 		for _, f := range flights {
 			if err := fl.Put(f, u64(0)); err != nil {
-				return err
+				return 0, err
 			}
 		}
 		// Keep only this device's own ops (all back in the outbox) and drop
@@ -364,42 +392,37 @@ func (s *Store) Resync(epoch, deviceID string) (requeued int, err error) {
 		for k, v := c.First(); k != nil; k, v = c.Next() {
 			var op syncproto.Op
 			if err := json.Unmarshal(v, &op); err != nil {
-				return fmt.Errorf("decode op %x: %w", k, err)
+				return 0, fmt.Errorf("decode op %x: %w", k, err)
 			}
 			if op.Actor.Type != syncproto.ActorDevice || op.Actor.ID != deviceID {
 				others = append(others, slices.Concat(op.Enquiry[:], k))
 				continue
 			}
-			if tx.Bucket(bktOutboxIdx).Get(k) == nil {
+			if requeue && tx.Bucket(bktOutboxIdx).Get(k) == nil {
 				if err := enqueue(tx, op.ID); err != nil {
-					return err
+					return 0, err
 				}
 				requeued++
 			}
 		}
 		for _, ek := range others {
 			if err := tx.Bucket(bktOps).Delete(ek[16:]); err != nil {
-				return err
+				return 0, err
 			}
 			if err := tx.Bucket(bktEnqOps).Delete(ek); err != nil {
-				return err
+				return 0, err
 			}
 		}
 		for _, b := range [][]byte{bktEnquiries, bktList, bktStray} {
 			if err := tx.DeleteBucket(b); err != nil {
-				return err
+				return 0, err
 			}
 			if _, err := tx.CreateBucket(b); err != nil {
-				return err
+				return 0, err
 			}
 		}
-		// The requeued ops will be stored anew, at other places.
-		if err := tx.Bucket(bktMeta).Delete(keyPushed); err != nil {
-			return err
-		}
-		return tx.Bucket(bktMeta).Put(keyEpoch, []byte(epoch))
-	})
-	return requeued, err
+		return requeued, nil
+	}
 }
 
 // SetEpoch records the server epoch after a handshake.

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/cabincare/cabincare/device/store"
 	"github.com/cabincare/cabincare/syncproto"
+	"github.com/cabincare/cabincare/telemetry"
 )
 
 // Config configures a client.
@@ -37,6 +40,11 @@ type Config struct {
 	Compress      bool
 	Dialer        *websocket.Dialer
 	Log           *slog.Logger
+	// Now is the device's wall clock, reported to the ground for skew;
+	// tests inject a shifted one.
+	Now func() time.Time
+	// Metrics, if set, counts sessions, pushes, pulls and frame bytes.
+	Metrics *telemetry.Sync
 }
 
 // Client syncs one device store with the ground.
@@ -103,15 +111,20 @@ func New(cfg Config, st *store.Store) *Client {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	if cfg.Dialer == nil {
 		cfg.Dialer = &websocket.Dialer{HandshakeTimeout: 15 * time.Second, Proxy: http.ProxyFromEnvironment}
 	}
-	return &Client{
+	c := &Client{
 		cfg: cfg, store: st, log: cfg.Log,
 		codec: syncproto.NewCodec(cfg.MaxFrame, cfg.Compress),
 		wake:  make(chan struct{}, 1),
 		resub: make(chan struct{}, 1),
 	}
+	c.codec.Observe = cfg.Metrics.ObserveFrame
+	return c
 }
 
 // Wake tells the client the outbox has new ops. It never blocks.
@@ -148,7 +161,7 @@ func (c *Client) setErr(err error) {
 		c.lastErr = ""
 		return
 	}
-	c.lastErr, c.lastErrAt = err.Error(), time.Now()
+	c.lastErr, c.lastErrAt = err.Error(), c.cfg.Now()
 }
 
 // SyncURL turns the ground base URL into the sync endpoint URL.
@@ -194,8 +207,10 @@ func (c *Client) Run(ctx context.Context) error {
 			return nil
 		}
 		c.setErr(err)
-		if time.Since(started) > 30*time.Second {
-			backoff = c.cfg.ReconnectMin // the link held a while: start over
+		if time.Since(started) > 30*time.Second || syncproto.ErrorCode(err) == syncproto.CodeResync {
+			// The link held a while, or an admin asked for a resync and
+			// expects it now: start over from the shortest delay.
+			backoff = c.cfg.ReconnectMin
 		}
 		// Log at most every 30 s while the link stays down.
 		if time.Since(lastLog) > 30*time.Second || syncproto.ErrorCode(err) != syncproto.CodeInternal {
@@ -292,8 +307,9 @@ func (k *conn) read(silence time.Duration) (syncproto.Frame, error) {
 func (c *Client) state() syncproto.DeviceState {
 	st, _ := c.store.Status()
 	ds := syncproto.DeviceState{
-		AppVersion: c.cfg.AppVersion, Outbox: st.Pending, DeadLetters: st.DeadLetters,
-		HLC: c.store.Clock.Last(), Clock: time.Now().UnixMilli(), StoreBytes: c.store.Size(),
+		AppVersion: c.cfg.AppVersion, Protocol: syncproto.ProtocolVersion, OpenFlight: st.CurrentFlight,
+		Outbox: st.Pending, DeadLetters: st.DeadLetters,
+		HLC: c.store.Clock.Last(), Clock: c.cfg.Now().UnixMilli(), StoreBytes: c.store.Size(),
 		Cursors: st.Cursors,
 	}
 	if st.OldestPending != nil {
@@ -362,13 +378,20 @@ func (c *Client) session(ctx context.Context, target string) error {
 	if err := f.Unmarshal(&w); err != nil {
 		return err
 	}
-	if w.Resync {
+	switch {
+	case w.Resync:
 		n, err := c.store.Resync(w.Epoch, c.cfg.DeviceID)
 		if err != nil {
 			return err
 		}
 		c.log.Warn("ground database changed: pulling again from zero and pushing every op this tablet wrote", "epoch", w.Epoch, "requeued", n)
-	} else if err := c.store.SetEpoch(w.Epoch); err != nil {
+	case w.Repull:
+		if err := c.store.Repull(c.cfg.DeviceID); err != nil {
+			return err
+		}
+		c.log.Warn("an admin asked for a full resync: pulling everything again, keeping the outbox", "pending", st.Pending)
+	}
+	if err := c.store.SetEpoch(w.Epoch); err != nil {
 		return err
 	}
 	_ = c.store.Clock.Observe(w.HLC)
@@ -385,8 +408,12 @@ func (c *Client) session(ctx context.Context, target string) error {
 	c.mu.Unlock()
 	c.connected.Store(true)
 	c.setErr(nil)
-	log := c.log.With("session", w.SessionID)
-	log.Info("sync connected", "ground", target, "resync", w.Resync)
+	// Every line of a session names its device (in c.log), session and
+	// flights.
+	log := c.log.With("session", w.SessionID, "flights", slices.Sorted(maps.Keys(w.Flights)))
+	log.Info("sync connected", "ground", target, "resync", w.Resync, "repull", w.Repull)
+	c.cfg.Metrics.SessionStarted()
+	defer func() { c.cfg.Metrics.SessionEnded(k.err) }()
 
 	sctx, scancel := context.WithCancel(ctx)
 	defer scancel()
@@ -435,9 +462,11 @@ func (c *Client) reader(ctx context.Context, k *conn, acks chan<- syncproto.Push
 			if err := f.Unmarshal(&ch); err != nil {
 				return err
 			}
+			started := time.Now()
 			if _, err := c.store.ApplyChangesAt(ctx, ch.Flight, ch.Ops, ch.Cursor, ch.CursorOp); err != nil {
 				return fmt.Errorf("store changes: %w", err)
 			}
+			c.cfg.Metrics.Pulled(len(ch.Ops), time.Since(started))
 			if err := k.enqueue(syncproto.FrameChangesAck, &syncproto.ChangesAck{Flight: ch.Flight, Cursor: ch.Cursor}); err != nil {
 				return err
 			}
@@ -524,6 +553,7 @@ func (c *Client) pusher(ctx context.Context, k *conn, acks <-chan syncproto.Push
 		}
 		if len(ops) > 0 {
 			batch++
+			sent := time.Now()
 			if err := k.enqueue(syncproto.FramePush, &syncproto.Push{Batch: batch, Ops: ops}); err != nil {
 				return
 			}
@@ -537,6 +567,7 @@ func (c *Client) pusher(ctx context.Context, k *conn, acks <-chan syncproto.Push
 					k.fail(err)
 					return
 				}
+				c.cfg.Metrics.Pushed(a.Results, time.Since(sent))
 				for _, r := range a.Results {
 					if r.Result == syncproto.ResultRefused {
 						c.log.Warn("ground refused an op; moved to dead letters", "op", r.ID, "code", r.Code, "reason", r.Message)

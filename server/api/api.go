@@ -16,20 +16,29 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cabincare/cabincare/jsonapi"
 	"github.com/cabincare/cabincare/server/care"
+	"github.com/cabincare/cabincare/server/events"
+	"github.com/cabincare/cabincare/server/fleet"
 	"github.com/cabincare/cabincare/server/hub"
 	"github.com/cabincare/cabincare/server/store"
 	"github.com/cabincare/cabincare/server/webhook"
 	"github.com/cabincare/cabincare/syncproto"
+	"github.com/cabincare/cabincare/telemetry"
 )
 
 // API holds what the handlers use.
 type API struct {
-	Store      *store.Store
-	Care       *care.Service
-	Hub        *hub.Hub
+	Store *store.Store
+	Care  *care.Service
+	Hub   *hub.Hub
+	// Fleet is the sync admins' view and actions; Events the live event
+	// stream; Metrics the registry served at /metrics (nil: no route).
+	Fleet      *fleet.Monitor
+	Events     *events.Broker
+	Metrics    *prometheus.Registry
 	AdminToken string
 	UI         fs.FS // the agent console, served at /
 	Log        *slog.Logger
@@ -45,6 +54,10 @@ type API struct {
 // Register puts every route on e.
 func (a *API) Register(e *echo.Echo) {
 	e.HTTPErrorHandler = jsonapi.ErrorHandler(a.Log)
+	if a.Metrics != nil {
+		e.Use(telemetry.HTTP(a.Metrics))
+		e.GET("/metrics", telemetry.Handler(a.Metrics)) // Prometheus text format; no token, like the probes
+	}
 
 	e.GET("/healthz", a.healthz)                               // alive
 	e.GET("/readyz", a.readyz)                                 // store open, accepting
@@ -79,9 +92,15 @@ func (a *API) Register(e *echo.Echo) {
 	v1.GET("/metrics", a.metricsBreakdown)                     // ?figure=&by=&from=&to=
 	v1.GET("/outbound", a.outbound)                            // what the recording sender took
 	v1.POST("/devices", a.createDevice)                        // {name} -> id, token (shown once)
-	v1.GET("/devices", a.listDevices)                          //
-	v1.GET("/devices/:id", a.getDevice)                        //
+	v1.GET("/devices", a.listDevices)                          // ?flight=&online=true|false&problem=any|none|RULE
+	v1.GET("/devices/:id", a.getDevice)                        // ?history=24h: with its samples over that span
 	v1.POST("/devices/:id/revoke", a.revokeDevice)             // disconnects at once
+	v1.POST("/devices/:id/rename", a.renameDevice)             // {name}
+	v1.POST("/devices/:id/resync", a.resyncDevice)             // the device re-pulls everything, keeping its outbox
+	v1.POST("/devices/:id/decommission", a.decommissionDevice) // 200 done, or 202 until its outbox is drained
+	v1.GET("/alerts", a.listAlerts)                            // current health alerts, critical first
+	v1.GET("/flights/:id/readiness", a.flightReadiness)        // each assigned enquiry and the tablets that have it
+	v1.GET("/events", a.events)                                // Server-Sent Events; ?types=device,alert,enquiry
 	v1.RouteNotFound("", jsonapi.NoRoute(e))                   // after auth: 404, or 405 if another method has the path
 	v1.RouteNotFound("/*", jsonapi.NoRoute(e))                 //
 	e.RouteNotFound("/api/*", jsonapi.NoRoute(e))              // other API versions: JSON, not the UI's 404 page
@@ -324,40 +343,6 @@ func (a *API) closeEnquiry(c echo.Context) error {
 
 // Devices.
 
-// DeviceView is a device as the fleet view shows it.
-type DeviceView struct {
-	ID        string                `json:"id"`
-	Name      string                `json:"name"`
-	Online    bool                  `json:"online"`
-	Revoked   bool                  `json:"revoked"`
-	CreatedAt time.Time             `json:"created_at"`
-	LastSeen  *time.Time            `json:"last_seen"`
-	LastSync  *time.Time            `json:"last_sync"`
-	Flights   []string              `json:"flights"`
-	Pending   int                   `json:"pending"`
-	CursorLag int                   `json:"cursor_lag"`
-	Cursors   map[string]uint64     `json:"cursors"`
-	State     syncproto.DeviceState `json:"state"`
-	SessionID string                `json:"session_id,omitempty"`
-}
-
-func (a *API) deviceView(d *store.Device) DeviceView {
-	v := DeviceView{
-		ID: d.ID, Name: d.Name, Revoked: d.RevokedAt != nil, CreatedAt: d.CreatedAt,
-		LastSeen: d.LastSeen, LastSync: d.LastSync, Flights: d.Flights, CursorLag: d.CursorLag,
-		Cursors: d.Cursors, State: d.State, Pending: d.State.Outbox,
-	}
-	if v.Flights == nil {
-		v.Flights = []string{}
-	}
-	if live, ok := a.Hub.Live(d.ID); ok {
-		v.Online, v.SessionID, v.State, v.Pending = true, live.SessionID, live.State, live.State.Outbox
-		t := live.LastSeen.UTC()
-		v.LastSeen = &t
-	}
-	return v
-}
-
 func (a *API) createDevice(c echo.Context) error {
 	var in struct {
 		Name string `json:"name"`
@@ -382,42 +367,4 @@ func newToken() string {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
 	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func (a *API) listDevices(c echo.Context) error {
-	ds, err := a.Store.Devices(c.Request().Context())
-	if err != nil {
-		return err
-	}
-	out := make([]DeviceView, len(ds))
-	for i := range ds {
-		out[i] = a.deviceView(&ds[i])
-	}
-	return c.JSON(http.StatusOK, map[string]any{"devices": out})
-}
-
-func (a *API) getDevice(c echo.Context) error {
-	d, err := a.Store.Device(c.Request().Context(), c.Param("id"))
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, a.deviceView(d))
-}
-
-func (a *API) revokeDevice(c echo.Context) error {
-	id := c.Param("id")
-	ctx := c.Request().Context()
-	err := a.Store.UpdateDevice(ctx, id, func(d *store.Device) error {
-		if d.RevokedAt == nil {
-			t := a.Now().UTC()
-			d.RevokedAt = &t
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	a.Hub.Disconnect(id, syncproto.CodeRevoked, "this device was revoked")
-	a.Log.Warn("device revoked", "device", id)
-	return a.getDevice(c)
 }

@@ -34,8 +34,11 @@ type Service struct {
 	Clock  *syncproto.Clock
 	IDs    *syncproto.IDs
 	Notify func(flights []string)
-	Log    *slog.Logger
-	Now    func() time.Time
+	// OnApplied, if set, hears every op the workflow stored (the live
+	// event stream tells consoles of enquiry changes).
+	OnApplied func([]store.Result)
+	Log       *slog.Logger
+	Now       func() time.Time
 	// SLA is the team's response promise (DefaultSLA if zero); each
 	// enquiry's target and deadline follow from it and its priority.
 	SLA time.Duration
@@ -143,6 +146,9 @@ func (s *Service) write(ctx context.Context, op syncproto.Op) (*store.Result, er
 	}
 	if len(r.Flights) > 0 && s.Notify != nil {
 		s.Notify(r.Flights)
+	}
+	if s.OnApplied != nil {
+		s.OnApplied(rs)
 	}
 	return &r, nil
 }

@@ -75,6 +75,9 @@ func (s *Service) Receive(ctx context.Context, by syncproto.Actor, in Intake) (*
 	if err != nil {
 		return nil, "", err
 	}
+	if s.OnApplied != nil {
+		s.OnApplied(rs)
+	}
 	r := rs[0]
 	switch r.Result {
 	case syncproto.ResultRefused:
@@ -227,6 +230,9 @@ func (s *Service) ImportEnquiries(ctx context.Context, by syncproto.Actor, ins [
 	rs, err := s.Store.ApplyCare(ctx, ops, store.Scope{Strict: true}, recs)
 	if err != nil {
 		return nil, err
+	}
+	if s.OnApplied != nil {
+		s.OnApplied(rs)
 	}
 	for j, r := range rs {
 		i := idx[j]

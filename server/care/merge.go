@@ -78,5 +78,8 @@ func (s *Service) Merge(ctx context.Context, by syncproto.Actor, into uuid.UUID,
 	if len(flights) > 0 && s.Notify != nil {
 		s.Notify(flights)
 	}
+	if s.OnApplied != nil {
+		s.OnApplied(rs)
+	}
 	return rs[1].Enquiry, nil
 }

@@ -9,4 +9,9 @@
 // in windowed pages and then live. The streamer is woken through a notify
 // channel with a buffer of one whenever ops land on one of its flights, and
 // reads what changed from the store; nothing queues per event.
+//
+// The hub tells an Observer (the fleet view) of every device report and
+// session end, and counts sessions, ops, batches and frame bytes in its
+// telemetry.Sync. Every log line of a session names its device, session
+// and flights.
 package hub

@@ -15,6 +15,7 @@ import (
 
 	"github.com/cabincare/cabincare/server/store"
 	"github.com/cabincare/cabincare/syncproto"
+	"github.com/cabincare/cabincare/telemetry"
 )
 
 // Store is what the hub needs from the ground store.
@@ -81,6 +82,15 @@ type Hub struct {
 	// OnApplied, if set, is called after a device's ops are stored, with
 	// the results, so other parts (metrics, consoles) can follow.
 	OnApplied func([]store.Result)
+	// OnDelivered, if set, hears the enquiries a device's ack just gave a
+	// delivery receipt (the consoles' "delivered").
+	OnDelivered func(deviceID, flight string, enquiries []uuid.UUID)
+	// Observer, if set, hears every device report and every session end
+	// (the fleet view). Set it, and Metrics, before serving.
+	Observer Observer
+	metrics  *telemetry.Sync
+	// Now stamps device reports and last-seen times; tests inject a clock.
+	Now func() time.Time
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -99,11 +109,29 @@ func New(cfg Config, st Store, clock *syncproto.Clock, log *slog.Logger) *Hub {
 	return &Hub{
 		cfg: cfg, store: st, clock: clock, log: log,
 		codec:    syncproto.NewCodec(cfg.MaxFrame, cfg.Compress),
+		Now:      time.Now,
 		ctx:      ctx,
 		cancel:   cancel,
 		sessions: map[string]*session{},
 		byFlight: map[string]map[*session]struct{}{},
 	}
+}
+
+// Observer hears what devices report. Its methods are called from a
+// session's reader, so they must return quickly.
+type Observer interface {
+	// Reported is a device's report (hello or heartbeat), received at at.
+	Reported(deviceID string, st syncproto.DeviceState, at time.Time)
+	// Disconnected is the end of a device's session; err says why (nil or
+	// a *syncproto.Error).
+	Disconnected(deviceID string, at time.Time, err error)
+}
+
+// SetMetrics makes the hub count sessions, ops, batches and frame bytes in
+// m. Call it before serving.
+func (h *Hub) SetMetrics(m *telemetry.Sync) {
+	h.metrics = m
+	h.codec.Observe = m.ObserveFrame
 }
 
 // Notify wakes the sessions serving any of flights: new ops are in their
@@ -124,6 +152,7 @@ type Live struct {
 	ConnectedAt time.Time
 	LastSeen    time.Time
 	State       syncproto.DeviceState
+	ReportedAt  time.Time // when State arrived
 	Flights     []string
 }
 

@@ -38,9 +38,12 @@ type session struct {
 	// device's own ops, which it may have lost; later pages leave them out.
 	echo        map[string]bool
 	resubscribe bool
+	repull      bool // this session serves an admin's forced resync
 	state       syncproto.DeviceState
+	stateAt     time.Time
 	connectedAt time.Time
 	lastSeen    time.Time
+	exchanged   bool // a push or a changes page completed this session
 }
 
 func newSession(h *Hub, conn *websocket.Conn, remote string) *session {
@@ -71,7 +74,7 @@ func (s *session) flightList() []string {
 func (s *session) live() Live {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return Live{SessionID: s.id, ConnectedAt: s.connectedAt, LastSeen: s.lastSeen, State: s.state, Flights: slices.Sorted(maps.Keys(s.flights))}
+	return Live{SessionID: s.id, ConnectedAt: s.connectedAt, LastSeen: s.lastSeen, State: s.state, ReportedAt: s.stateAt, Flights: slices.Sorted(maps.Keys(s.flights))}
 }
 
 // fail ends the session: the writer sends err as an ERROR frame (if it is
@@ -95,13 +98,17 @@ func (s *session) run(parent context.Context) {
 		s.refuse(err)
 		return
 	}
-	s.log = s.hub.log.With("device", s.deviceID, "session", s.id)
+	// Every line of a session names its device, session and flights.
+	s.log = s.hub.log.With("device", s.deviceID, "session", s.id, "flights", s.flightList())
 	if err := s.hub.register(s); err != nil {
 		s.refuse(err)
 		return
 	}
-	defer s.hub.unregister(s)
-	s.log.Info("sync session started", "flights", s.flightList(), "remote", s.remote, "app", hello.State.AppVersion, "outbox", hello.State.Outbox)
+	s.hub.metrics.SessionStarted()
+	s.log.Info("sync session started", "remote", s.remote, "app", hello.State.AppVersion, "outbox", hello.State.Outbox, "repull", s.repull)
+	if o := s.hub.Observer; o != nil {
+		o.Reported(s.deviceID, hello.State, s.live().ReportedAt)
+	}
 
 	ctx, cancel := context.WithCancel(parent)
 	var wg sync.WaitGroup
@@ -112,21 +119,58 @@ func (s *session) run(parent context.Context) {
 	s.fail(readErr)
 	cancel()
 	wg.Wait()
+	// Unregister before telling the observer, so the fleet view it builds
+	// already shows the device offline.
+	s.hub.unregister(s)
 
-	// Persist last seen, so the fleet view knows when the device left.
+	// Persist last seen and the last report, so the fleet view knows when
+	// the device left and how it was; count sessions that end on errors.
+	end := s.hub.Now()
+	counted := countsAsSyncError(s.failErr)
 	_ = s.hub.store.UpdateDevice(context.Background(), s.deviceID, func(d *store.Device) error {
-		t := time.Now().UTC()
+		t := end.UTC()
 		d.LastSeen = &t
-		st := s.live().State
-		d.State = st
+		s.mu.Lock()
+		d.State = s.state
+		at := s.stateAt.UTC()
+		d.StateAt = &at
+		if s.exchanged {
+			d.SyncErrors = 0
+		}
+		s.mu.Unlock()
+		if counted {
+			d.SyncErrors++
+			d.LastSyncError, d.LastSyncErrorAt = s.failErr.Error(), &t
+		}
 		return nil
 	})
 	var pe *syncproto.Error
-	if errors.As(s.failErr, &pe) && pe.Code != syncproto.CodeShuttingDown {
+	errors.As(s.failErr, &pe)
+	s.hub.metrics.SessionEnded(s.failErr)
+	if o := s.hub.Observer; o != nil {
+		o.Disconnected(s.deviceID, end, s.failErr)
+	}
+	if pe != nil && pe.Code != syncproto.CodeShuttingDown {
 		s.log.Warn("sync session ended", "code", pe.Code, "reason", pe.Message)
 	} else {
 		s.log.Info("sync session ended", "reason", errString(s.failErr))
 	}
+}
+
+// countsAsSyncError reports whether a session's end is a sync problem for
+// the "repeated sync errors" health rule: a protocol error, a timeout or a
+// refusal, but not a shutdown on either side, a replaced session, an
+// admin's resync, or a link that simply closed.
+func countsAsSyncError(err error) bool {
+	var pe *syncproto.Error
+	if !errors.As(err, &pe) {
+		return false
+	}
+	switch pe.Code {
+	case syncproto.CodeShuttingDown, syncproto.CodeConflict, syncproto.CodeResync, syncproto.CodeRevoked:
+		return false
+	}
+	return true
 }
 
 func errString(err error) string {
@@ -201,11 +245,23 @@ func (s *session) handshake(ctx context.Context) (*syncproto.Hello, error) {
 	if err := f.Unmarshal(&hello); err != nil {
 		return nil, err
 	}
-	if hello.Protocol != syncproto.ProtocolVersion {
-		return nil, syncproto.Errorf(syncproto.CodeProtocolVersion, "protocol version %d is not supported; this server speaks %d", hello.Protocol, syncproto.ProtocolVersion)
-	}
 	s.deviceID = hello.DeviceID
 	dev, err := s.hub.store.Authenticate(ctx, hello.DeviceID, hello.Token)
+	if hello.Protocol != syncproto.ProtocolVersion {
+		perr := syncproto.Errorf(syncproto.CodeProtocolVersion, "protocol version %d is not supported; this server speaks %d", hello.Protocol, syncproto.ProtocolVersion)
+		if err == nil {
+			// Only an authenticated device may write its record: the
+			// fleet view then shows it as outdated, not just silent.
+			t := s.hub.Now().UTC()
+			_ = s.hub.store.UpdateDevice(ctx, dev.ID, func(d *store.Device) error {
+				d.Protocol, d.ProtocolRefused, d.State.AppVersion, d.LastSeen = hello.Protocol, true, hello.State.AppVersion, &t
+				d.SyncErrors++
+				d.LastSyncError, d.LastSyncErrorAt = perr.Error(), &t
+				return nil
+			})
+		}
+		return nil, perr
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -222,25 +278,32 @@ func (s *session) handshake(ctx context.Context) (*syncproto.Hello, error) {
 	if err != nil {
 		return nil, err
 	}
+	// An admin's forced resync: stream from zero, and the device drops
+	// what it pulled (keeping its outbox) when it reads Repull.
+	s.repull = dev.Repull && !resync
 	flights, echo := map[string]uint64{}, map[string]bool{}
 	for f, c := range hello.Flights {
-		if resync {
+		if resync || s.repull {
 			c = 0
 		}
 		flights[f] = c
 		echo[f] = c == 0
 	}
-	now := time.Now()
+	now := s.hub.Now()
 	s.mu.Lock()
-	s.flights, s.echo, s.state, s.connectedAt, s.lastSeen = flights, echo, hello.State, now, now
+	s.flights, s.echo, s.state, s.stateAt, s.connectedAt, s.lastSeen = flights, echo, hello.State, now, now, now
 	s.mu.Unlock()
 
 	err = s.hub.store.UpdateDevice(ctx, dev.ID, func(d *store.Device) error {
 		t := now.UTC()
-		d.LastSeen = &t
+		d.LastSeen, d.StateAt = &t, &t
 		d.Flights = slices.Sorted(maps.Keys(flights))
 		d.Cursors = maps.Clone(flights)
 		d.State = hello.State
+		d.Protocol, d.ProtocolRefused = hello.Protocol, false
+		if resync || s.repull {
+			d.Repull = false // served by this handshake
+		}
 		return nil
 	})
 	if err != nil {
@@ -256,6 +319,7 @@ func (s *session) handshake(ctx context.Context) (*syncproto.Hello, error) {
 		MaxFrame:        s.hub.cfg.MaxFrame,
 		MaxBatch:        s.hub.cfg.MaxBatch,
 		Resync:          resync,
+		Repull:          s.repull,
 		Flights:         flights,
 	}
 	b, err := s.hub.codec.Encode(syncproto.FrameWelcome, &w)
@@ -355,7 +419,7 @@ func (s *session) reader(ctx context.Context) error {
 			return err
 		}
 		s.mu.Lock()
-		s.lastSeen = time.Now()
+		s.lastSeen = s.hub.Now()
 		s.mu.Unlock()
 		if err := s.handle(ctx, f); err != nil {
 			return err
@@ -382,9 +446,16 @@ func (s *session) handle(ctx context.Context, f syncproto.Frame) error {
 		if !ok || a.Cursor > sent {
 			return syncproto.Errorf(syncproto.CodeProtocol, "ack for flight %q at %d was never sent", a.Flight, a.Cursor)
 		}
-		if _, err := s.hub.store.AckChanges(ctx, s.deviceID, a.Flight, a.Cursor); err != nil {
+		delivered, err := s.hub.store.AckChanges(ctx, s.deviceID, a.Flight, a.Cursor)
+		if err != nil {
 			return err
 		}
+		if len(delivered) > 0 && s.hub.OnDelivered != nil {
+			s.hub.OnDelivered(s.deviceID, a.Flight, delivered)
+		}
+		s.mu.Lock()
+		s.exchanged = true
+		s.mu.Unlock()
 		select {
 		case s.acks <- a:
 		default:
@@ -398,9 +469,13 @@ func (s *session) handle(ctx context.Context, f syncproto.Frame) error {
 		}
 		if hb.State != nil {
 			_ = s.hub.clock.Observe(hb.State.HLC)
+			now := s.hub.Now()
 			s.mu.Lock()
-			s.state = *hb.State
+			s.state, s.stateAt = *hb.State, now
 			s.mu.Unlock()
+			if o := s.hub.Observer; o != nil {
+				o.Reported(s.deviceID, *hb.State, now)
+			}
 		}
 		return nil
 	case syncproto.FrameSubscribe:
@@ -422,8 +497,10 @@ func (s *session) handle(ctx context.Context, f syncproto.Frame) error {
 			next[fl] = c
 		}
 		s.flights, s.resubscribe = next, true
-		s.mu.Unlock()
+		// Read the keys under the lock: the streamer moves s.flights's
+		// cursors as soon as it is unlocked.
 		flights := slices.Sorted(maps.Keys(next))
+		s.mu.Unlock()
 		s.hub.resubscribe(s, flights)
 		if err := s.hub.store.UpdateDevice(ctx, s.deviceID, func(d *store.Device) error {
 			d.Flights = flights
@@ -468,6 +545,7 @@ func (s *session) handlePush(ctx context.Context, p *syncproto.Push) error {
 		idx = append(idx, i)
 	}
 	scope := store.Scope{Device: s.deviceID, Flights: s.flightList()}
+	started := time.Now()
 	stored, err := s.hub.store.Apply(ctx, valid, scope)
 	if err != nil {
 		return err
@@ -482,6 +560,10 @@ func (s *session) handlePush(ctx context.Context, p *syncproto.Push) error {
 			s.log.Warn("op refused", "op", r.ID, "code", r.Code, "reason", r.Message)
 		}
 	}
+	s.hub.metrics.Pushed(results, time.Since(started))
+	s.mu.Lock()
+	s.exchanged = true
+	s.mu.Unlock()
 	if len(touched) > 0 {
 		s.hub.Notify(touched)
 	}
@@ -521,6 +603,7 @@ func (s *session) streamer(ctx context.Context) {
 			if echo[fl] {
 				skip = ""
 			}
+			started := time.Now()
 			page, err := s.hub.store.ChangesRaw(ctx, fl, cursor, s.hub.cfg.MaxBatch, skip)
 			if err != nil {
 				if ctx.Err() == nil {
@@ -532,6 +615,7 @@ func (s *session) streamer(ctx context.Context) {
 			if page.Cursor == cursor {
 				continue
 			}
+			s.hub.metrics.Pulled(len(page.Ops), time.Since(started))
 			// Record the page as sent before the writer can send it: the
 			// device's ack may arrive before enqueue returns, and the reader
 			// refuses an ack past what was sent.

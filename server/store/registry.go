@@ -92,8 +92,27 @@ type Device struct {
 	Cursors  map[string]uint64 `json:"cursors"`
 	LastSeen *time.Time        `json:"last_seen,omitempty"`
 	LastSync *time.Time        `json:"last_sync,omitempty"`
-	// State is the device's last report (handshake or heartbeat).
-	State syncproto.DeviceState `json:"state"`
+	// State is the device's last report (handshake or heartbeat), and
+	// StateAt when the ground received it: skew is State.Clock - StateAt.
+	State   syncproto.DeviceState `json:"state"`
+	StateAt *time.Time            `json:"state_at,omitempty"`
+	// Protocol is the version of the device's last hello, kept even when
+	// the hello was refused for it, so an outdated app shows up.
+	Protocol int `json:"protocol,omitempty"`
+	// ProtocolRefused is true while the last hello was refused for its
+	// protocol version.
+	ProtocolRefused bool `json:"protocol_refused,omitempty"`
+	// SyncErrors counts sessions in a row that ended on an error; a
+	// completed exchange resets it. LastSyncError is the latest one.
+	SyncErrors      int        `json:"sync_errors,omitempty"`
+	LastSyncError   string     `json:"last_sync_error,omitempty"`
+	LastSyncErrorAt *time.Time `json:"last_sync_error_at,omitempty"`
+	// Repull asks the device to drop its cursors and pull everything again
+	// at its next handshake (an admin's forced resync).
+	Repull bool `json:"repull,omitempty"`
+	// Decommissioning is set when an admin decommissioned the device: it
+	// is revoked and forgotten once its outbox is empty.
+	Decommissioning *time.Time `json:"decommissioning,omitempty"`
 	// CursorLag is derived on read: changes of its flights not yet stored.
 	CursorLag int `json:"-"`
 }

@@ -46,11 +46,15 @@ var (
 	bktFigOnboard = []byte("figonboard") // at ms + id -> Figure: crew outcomes
 	bktArrivals   = []byte("arrivals")   // received ms + id -> first response time (ms, 8 bytes) or nothing yet
 	bktTemplates  = []byte("templates")  // template id -> Template
+	// The fleet view (fleet.go).
+	bktDevHist = []byte("devhist") // device id 0x00 minute ms -> Sample: 24 h of device reports
+	bktAudit   = []byte("audit")   // sequence -> AuditRecord: admins' lifecycle actions
 
 	allBuckets = [][]byte{
 		bktMeta, bktLog, bktOpIdx, bktEnqOps, bktEnquiries, bktByExt, bktFeed, bktCarried, bktDelivery, bktFlights, bktDevices,
 		bktPax, bktPaxPNR, bktPaxName, bktPaxHandle, bktPaxChanHandle,
 		bktCare, bktQueue, bktOpen, bktThreads, bktFigFirst, bktFigResolve, bktFigOnboard, bktArrivals, bktTemplates,
+		bktDevHist, bktAudit,
 	}
 
 	keyEpoch = []byte("epoch")
