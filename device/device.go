@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -99,10 +98,7 @@ func (s *Service) Open() (err error) {
 		Log: s.log.With("device", s.cfg.DeviceID),
 	}, st)
 
-	ui, err := fs.Sub(assets.FS, "crew")
-	if err != nil {
-		return err
-	}
+	ui := assets.Crew()
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	(&api.API{Store: st, IDs: syncproto.NewIDs(), Sync: s.Sync, DeviceID: s.cfg.DeviceID, UI: ui, Log: s.log}).Register(e)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -104,10 +103,7 @@ func (s *Server) Open() (err error) {
 	ids.Now = s.cfg.Now
 	s.Care = &care.Service{Store: st, Clock: clock, IDs: ids, Notify: s.Hub.Notify, Log: s.log, Now: s.cfg.Now, SLA: s.cfg.SLA}
 
-	ui, err := fs.Sub(assets.FS, "console")
-	if err != nil {
-		return err
-	}
+	ui := assets.Console()
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	(&api.API{
