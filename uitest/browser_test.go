@@ -203,7 +203,7 @@ func (p *page) waitJS(within time.Duration, what, expr string) {
 func (p *page) waitText(within time.Duration, sel, want string) {
 	p.t.Helper()
 	p.waitJS(within, fmt.Sprintf("%q in %s", want, sel), fmt.Sprintf(
-		`Array.from(document.querySelectorAll(%s)).some(e => e.getClientRects().length > 0 && e.innerText.includes(%s))`, jsString(sel), jsString(want)))
+		`Array.from(document.querySelectorAll(%s)).some(e => e.getClientRects().length > 0 && e.textContent.includes(%s))`, jsString(sel), jsString(want)))
 }
 
 // click waits for the element and clicks it.
@@ -216,7 +216,7 @@ func (p *page) click(sel string) {
 func (p *page) clickText(sel, text string) {
 	p.t.Helper()
 	p.waitText(10*time.Second, sel, text)
-	ok := eval[bool](p, fmt.Sprintf(`(() => { const el = Array.from(document.querySelectorAll(%s)).find(e => e.getClientRects().length > 0 && e.innerText.includes(%s)); if (!el) return false; el.click(); return true; })()`, jsString(sel), jsString(text)))
+	ok := eval[bool](p, fmt.Sprintf(`(() => { const el = Array.from(document.querySelectorAll(%s)).find(e => e.getClientRects().length > 0 && e.textContent.includes(%s)); if (!el) return false; el.click(); return true; })()`, jsString(sel), jsString(text)))
 	if !ok {
 		p.t.Fatalf("%s: no %s with text %q", p.name, sel, text)
 	}
@@ -319,4 +319,10 @@ func short(s string) string {
 func (p *page) open(url string) {
 	p.t.Helper()
 	p.run("open "+url, chromedp.Navigate(url))
+}
+
+// eval0 evaluates a JavaScript expression for its effect.
+func (p *page) eval0(expr string) {
+	p.t.Helper()
+	eval[any](p, expr)
 }
