@@ -192,7 +192,7 @@ func (p *page) waitJS(within time.Duration, what, expr string) {
 			return
 		}
 		if time.Now().After(deadline) {
-			body, _ := chromedp.Run(p.ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText.slice(0, 2000) : ""`))
+			body, _ := chromedp.Run(p.ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText.slice(0, 6000) : ""`))
 			p.t.Fatalf("%s: timed out after %s waiting for %s (err %v); page text:\n%s", p.name, within, what, err, body)
 		}
 		time.Sleep(100 * time.Millisecond)
@@ -222,10 +222,11 @@ func (p *page) clickText(sel, text string) {
 	}
 }
 
-// setValue types into a form field (the app sees input events).
+// setValue fills a form field as typing would (the app sees input and change events).
 func (p *page) setValue(sel, value string) {
 	p.t.Helper()
-	p.run("set "+sel, chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.SetValue(chromedp.CSS(sel), ""), chromedp.SendKeys(chromedp.CSS(sel), value))
+	p.run("wait for "+sel, chromedp.WaitVisible(chromedp.CSS(sel)))
+	p.eval0(fmt.Sprintf(`(el => { el.focus(); el.value = %s; el.dispatchEvent(new Event("input", { bubbles: true })); el.dispatchEvent(new Event("change", { bubbles: true })); })(document.querySelector(%s))`, jsString(value), jsString(sel)))
 }
 
 // viewport resizes the tab.
@@ -250,11 +251,19 @@ func (p *page) layout(v viewport, screen string, touch bool) {
 const layoutJS = `(() => {
   const out = [];
   const vw = document.documentElement.clientWidth;
+  // Wide content inside its own horizontal scroller (a table) is fine.
+  const inScroller = (el) => {
+    for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+      const ox = getComputedStyle(a).overflowX;
+      if (ox === "auto" || ox === "scroll" || ox === "hidden") return true;
+    }
+    return false;
+  };
   if (document.documentElement.scrollWidth > vw + 1)
     out.push("horizontal overflow: content " + document.documentElement.scrollWidth + "px wide in a " + vw + "px viewport");
   for (const el of document.body.querySelectorAll("*")) {
     const r = el.getBoundingClientRect();
-    if (r.width > 0 && r.right > vw + 1 && getComputedStyle(el).position !== "fixed" && !el.closest("[data-scroll-x]"))
+    if (r.width > 0 && r.right > vw + 1 && getComputedStyle(el).position !== "fixed" && !inScroller(el))
       { out.push("element sticks out on the right: " + el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + "." + String(el.className || "").replace(/ /g, ".") + " right=" + Math.round(r.right)); break; }
   }
   if (%t) {
