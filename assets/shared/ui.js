@@ -111,6 +111,10 @@
           throw err;
         }
         let data = null;
+        if (res.ok && String(res.headers.get("Content-Type") || "").startsWith("image/")) {
+          report(true, null);
+          return await res.blob(); // drawn on the server (a QR code)
+        }
         try {
           const body = await res.text();
           data = body ? JSON.parse(body) : null;
