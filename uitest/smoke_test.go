@@ -24,7 +24,7 @@ func TestPagesLoad(t *testing.T) {
 
 	con := newPage(t, b, "console")
 	con.open(g.url() + "/#token=" + adminToken)
-	con.waitText(10*time.Second, "body", "@anna_dv")
+	con.waitText(10*time.Second, "#queue-list", "Anna de Vries")
 	for _, v := range allViewports {
 		con.layout(v, "queue", false)
 	}
