@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -142,10 +143,15 @@ func newPage(t testing.TB, browser context.Context, name string) *page {
 	return p
 }
 
+// pendingEndpoint is a route the UIs already use that another issue is
+// building: until it lands, its 404 is expected (the pages fall back to
+// polling). IMPORTANT: delete this once the ground serves it.
+const pendingEndpoint = "/api/v1/events"
+
 func (p *page) record(network bool, msg string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if network && p.tolerate {
+	if network && (p.tolerate || strings.Contains(msg, "404") && strings.Contains(msg, pendingEndpoint)) {
 		return
 	}
 	p.errs = append(p.errs, msg)

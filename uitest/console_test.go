@@ -109,6 +109,16 @@ func TestConsoleSignIn(t *testing.T) {
 	for _, v := range allViewports {
 		p.layout(v, "signin", false)
 	}
+	// Password sign-in: refused with a clear message, whether the ground has
+	// no /login yet (security issue) or does not know this user.
+	p.tolerateNetworkErrors(true) // the 404 or 401 of /login
+	p.setValue("#signin-user", "agent.anna")
+	p.setValue("#signin-password", "wrong password")
+	p.clickText("#signin-form button", "Sign in")
+	p.waitJS(10*time.Second, "a sign-in refusal", `(e => !e.hidden && /not enabled on this server|not accepted/.test(e.textContent))(document.querySelector("#signin-error"))`)
+	p.tolerateNetworkErrors(false)
+	p.screenshot("signin-refused")
+
 	// The token path.
 	p.eval0(`document.querySelector("#token-signin").open = true`)
 	p.setValue("#signin-token", adminToken)

@@ -192,6 +192,7 @@
     figuresAt: 0,
     figuresError: "",
     user: null,
+    stopEvents: null,
   };
 
   try {
@@ -256,6 +257,7 @@
   }
 
   function signOut(message, expired) {
+    if (state.stopEvents) { state.stopEvents(); state.stopEvents = null; }
     state.token = null;
     session.removeItem(TOKEN_KEY);
     const dlg = $("#dialog");
@@ -1323,6 +1325,15 @@
     $("#whoami").textContent = state.user ? state.user.username + " (" + state.user.role + ")" : "";
     flightsLoop();
     mainLoop();
+    // Live changes (GET /api/v1/events, sync-admin issue) refresh at once;
+    // polling stays as the fallback and the safety net.
+    if (!state.stopEvents) {
+      state.stopEvents = window.CabinUI.events({
+        url: API + "/events",
+        token: () => state.token || "",
+        onEvent: (type) => { if (type !== "device-state") mainLoop(); },
+      });
+    }
   }
 
   function init() {

@@ -26,6 +26,7 @@
     samples: {}, // device id → [{t, online, pending, lag}] seen by this page
     lastOk: 0,
     lastError: null,
+    stopEvents: null,
   };
 
   const api = window.CabinUI.client({
@@ -295,6 +296,15 @@
     $("#signin").hidden = !!state.token;
     $("#app").hidden = !state.token;
     if (state.token) loop();
+    // Device-state and alert events (GET /api/v1/events) refresh at once;
+    // the 2 s poll stays as the fallback.
+    if (state.token && !state.stopEvents) {
+      state.stopEvents = window.CabinUI.events({
+        url: "/api/v1/events",
+        token: () => state.token,
+        onEvent: (type) => { if (type !== "enquiry") loop(); },
+      });
+    }
   }
 
   function init() {

@@ -137,6 +137,63 @@
   }
 
   // ---------------------------------------------------------------------------
+  // Live events: a Server-Sent Events stream read through fetch, so the
+  // bearer token travels in a header (EventSource cannot send one).
+  // cfg: url, token(), onEvent(type, data). A ground without the endpoint
+  // (404, 405, 501) ends it for good and the page keeps polling; any other
+  // failure reconnects with a capped backoff. Returns stop().
+  // ---------------------------------------------------------------------------
+
+  function events(cfg) {
+    let stopped = false;
+    let ctrl = null;
+    let backoff = 1000;
+    async function run() {
+      while (!stopped) {
+        ctrl = new AbortController();
+        try {
+          const headers = { Accept: "text/event-stream" };
+          const tok = cfg.token ? cfg.token() : "";
+          if (tok) headers.Authorization = "Bearer " + tok;
+          const res = await fetch(cfg.url, { headers, signal: ctrl.signal, cache: "no-store", credentials: "same-origin" });
+          if ([404, 405, 501].includes(res.status)) return;
+          if (!res.ok || !res.body) throw new Error("events: status " + res.status);
+          backoff = 1000;
+          const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+          let buf = "";
+          for (;;) {
+            const { value, done } = await reader.read();
+            if (done) break;
+            buf += value;
+            let i;
+            while ((i = buf.indexOf("\n\n")) >= 0) {
+              const block = buf.slice(0, i);
+              buf = buf.slice(i + 2);
+              let type = "message";
+              const data = [];
+              for (const line of block.split("\n")) {
+                if (line.startsWith("event:")) type = line.slice(6).trim();
+                else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+              }
+              if (data.length || type !== "message") {
+                let parsed = data.join("\n");
+                try { parsed = JSON.parse(parsed); } catch (_) { /* plain text data */ }
+                cfg.onEvent(type, parsed);
+              }
+            }
+          }
+        } catch (_) {
+          if (stopped) return;
+        }
+        await new Promise((r) => setTimeout(r, backoff));
+        backoff = Math.min(backoff * 2, 30000);
+      }
+    }
+    run();
+    return () => { stopped = true; if (ctrl) ctrl.abort(); };
+  }
+
+  // ---------------------------------------------------------------------------
   // Polling loops: one run at a time, paused while the page is hidden or
   // active() says no; calling the returned function runs it now.
   // ---------------------------------------------------------------------------
@@ -224,5 +281,5 @@
     return Math.floor(hr / 24) + "d";
   }
 
-  window.CabinUI = Object.freeze({ $, h, svg, fill, appendKids, ApiError, client, makeLoop, toast, store, ms, clock, fullTime, duration });
+  window.CabinUI = Object.freeze({ $, h, svg, fill, appendKids, ApiError, client, events, makeLoop, toast, store, ms, clock, fullTime, duration });
 })();
