@@ -35,7 +35,7 @@ func TestCrewApp(t *testing.T) {
 		ID string `json:"id"`
 	}
 	g.api("POST", "/enquiries", map[string]any{
-		"channel": "facebook", "external_id": "fb-2", "handle": "pieter.j", "language": "nl",
+		"channel": "facebook", "external_id": "fb-2", "handle": "pieter.j", "language": "nl", "thread": "fb:pieter.j",
 		"text": "Mijn stoel op de heenreis was kapot.",
 	}, 201, &second)
 	g.api("POST", "/enquiries/"+second.ID+"/assign", map[string]any{"flight_id": s.Flight, "seat": "3C", "instructions": "Check his seat works."}, 200, nil)
@@ -69,10 +69,28 @@ func TestCrewApp(t *testing.T) {
 	mate.api("POST", "/enquiries/"+second.ID+"/notes", map[string]string{"text": "Swapped him to 4C."}, 201, nil)
 	p.waitText(15*time.Second, ".card", "Note added by Crew")
 
+	// The passenger writes again: the card shows the newest words; after a
+	// colleague's outcome, a further message flags it.
+	followUp := func(ext, text string) {
+		g.api("POST", "/enquiries", map[string]any{
+			"channel": "facebook", "external_id": ext, "handle": "pieter.j", "language": "nl", "thread": "fb:pieter.j", "text": text,
+		}, 200, nil)
+	}
+	followUp("fb-3", "Nog steeds kapot, help alstublieft.")
+	p.waitText(15*time.Second, ".card", "Nog steeds kapot")
+	mate.api("POST", "/enquiries/"+second.ID+"/resolve", map[string]string{"outcome": "resolved", "note": "Moved to 4C."}, 200, nil)
+	p.waitText(15*time.Second, ".card", "Resolved by Crew")
+	followUp("fb-4", "4C is ook kapot!")
+	p.waitText(15*time.Second, ".card .chip-flagged", "Wrote again")
+
+	// Ground replies to Anna: the crew see what was said.
+	g.api("POST", "/enquiries/"+s.Enquiry+"/reply", map[string]string{"text": "So sorry, Anna: the crew will look after you today."}, 201, nil)
+
 	// Detail: the words, ground's instructions and notes; acknowledge in one tap.
 	p.clickText(".card", "Anna de Vries")
 	p.waitText(10*time.Second, "#d-info", "My meal on the way out was cold")
 	p.waitText(5*time.Second, "#d-info", "Customer is a frequent flyer")
+	p.waitText(15*time.Second, "#d-info", "So sorry, Anna: the crew will look after you today.")
 	p.viewport(tabletLandscape)
 	p.click("#d-ack")
 	p.waitText(10*time.Second, "#d-seen", "Seen by")
@@ -95,13 +113,16 @@ func TestCrewApp(t *testing.T) {
 
 	// Seat map: 12A done, 3C still to do.
 	p.open(c.url() + "/#/seats")
-	p.waitJS(10*time.Second, "12A is done and 3C open on the seat map",
-		`document.querySelector('.sm-seat[data-seat="12A"].sm-done') && document.querySelector('.sm-seat[data-seat="3C"].sm-open')`)
+	p.waitJS(10*time.Second, "12A done and 3C done but flagged on the seat map",
+		`document.querySelector('.sm-seat[data-seat="12A"].sm-done') && document.querySelector('.sm-seat[data-seat="3C"].sm-flagged')`)
 	for _, v := range allViewports {
 		p.layout(v, "seatmap", true)
 	}
 	p.click(`.sm-seat[data-seat="3C"]`)
 	p.waitText(10*time.Second, "#d-info", "Mijn stoel op de heenreis was kapot.")
+	p.waitText(5*time.Second, "#d-info", "4C is ook kapot!")
+	p.waitText(5*time.Second, "#d-info", "The passenger wrote again")
+	p.layout(tabletLandscape, "detail-flagged", true)
 
 	// Theme: the toggle switches to light and is remembered.
 	p.click("#theme-btn")
