@@ -79,13 +79,8 @@
   function age(iso) {
     const t = ts(iso);
     if (!Number.isFinite(t)) return "";
-    const s = Math.max(0, (Date.now() - t) / 1000);
-    if (s < 60) return "now";
-    const m = Math.floor(s / 60);
-    if (m < 60) return m + "m";
-    const hr = Math.floor(m / 60);
-    if (hr < 48) return hr + "h" + (hr < 10 && m % 60 ? " " + String(m % 60).padStart(2, "0") + "m" : "");
-    return Math.floor(hr / 24) + "d";
+    const s = (Date.now() - t) / 1000;
+    return s < 60 ? "now" : window.CabinUI.duration(s);
   }
 
   function agoLong(iso) {
@@ -1323,6 +1318,9 @@
       setInterval(() => { renderConn(); tickSLA(); }, 1000);
     }
     $("#whoami").textContent = state.user ? state.user.username + " (" + state.user.role + ")" : "";
+    // The fleet dashboard is for admins; a token sign-in (no user) is the
+    // bootstrap admin.
+    $("#fleet-link").hidden = !!state.user && state.user.role !== "admin";
     flightsLoop();
     mainLoop();
     // Live changes (GET /api/v1/events, sync-admin issue) refresh at once;
