@@ -247,11 +247,25 @@ func (p *page) layout(v viewport, screen string, touch bool) {
 	p.t.Helper()
 	p.viewport(v)
 	time.Sleep(150 * time.Millisecond) // let a resize re-layout settle
-	problems := eval[[]string](p, fmt.Sprintf(layoutJS, touch))
-	for _, pr := range problems {
+	for _, pr := range p.layoutProblems(touch) {
 		p.t.Errorf("%s %s at %s: %s", p.name, screen, v.Name, pr)
 	}
 	p.screenshot(screen + "-" + v.Name)
+}
+
+// layoutProblems lists what is wrong with the layout at the current size.
+func (p *page) layoutProblems(touch bool) []string {
+	p.t.Helper()
+	return eval[[]string](p, fmt.Sprintf(layoutJS, touch))
+}
+
+// takeErrors returns the errors the page reported so far and forgets them.
+func (p *page) takeErrors() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	errs := p.errs
+	p.errs = nil
+	return errs
 }
 
 const layoutJS = `(() => {
