@@ -631,6 +631,7 @@
         h("div", { class: "sm-legend" },
           h("span", null, h("i", { class: "sm-key sm-open" }), t("seatmap.open")),
           h("span", null, h("i", { class: "sm-key sm-done" }), t("seatmap.done")),
+          h("span", null, h("i", { class: "sm-key sm-done sm-flagged" }), t("card.flagged")),
           h("span", null, h("i", { class: "sm-key" }), t("seatmap.free")))),
       list.length ? null : h("p", { class: "muted" }, t("seatmap.empty")),
       h("div", { class: "seatmap", style: "grid-template-columns: 2.2rem " + cols.slice(1).map((c) => c === "aisle" ? "1.2rem" : "minmax(44px, 1fr)").join(" ") }, cells),
