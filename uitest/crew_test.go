@@ -156,11 +156,7 @@ func TestCrewThemeFollowsSystem(t *testing.T) {
 // Ensure every key of every language exists in every other language, and
 // that picking a language translates the app (and is remembered).
 func TestCrewTranslations(t *testing.T) {
-	g := startGround(t)
-	s := seed(g)
-	g.assign(s)
-	c := startCabin(t, g, "tablet")
-	c.api("PUT", "/flight", map[string]string{"flight_id": s.Flight}, 200, nil)
+	_, _, c := assignedOnTablet(t, "tablet")
 	b := newBrowser(t)
 	p := newPage(t, b, "crew")
 	p.open(c.url() + "/")

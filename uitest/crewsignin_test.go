@@ -54,11 +54,7 @@ func sessionGate(t *testing.T, cabinURL, staff, pin, token string) string {
 // a wrong PIN with a message, opens the flight's list with the right one,
 // and locks again on request.
 func TestCrewSignIn(t *testing.T) {
-	g := startGround(t)
-	s := seed(g)
-	g.assign(s)
-	c := startCabin(t, g, "tablet")
-	c.api("PUT", "/flight", map[string]string{"flight_id": s.Flight}, 200, nil)
+	_, _, c := assignedOnTablet(t, "tablet")
 	gate := sessionGate(t, c.url(), "12345", "2468", "crew-session-token")
 
 	b := newBrowser(t)

@@ -14,18 +14,7 @@ func deviceStateJS(name string) string {
 // outbox), a device going offline and back, its history chart, enrolment
 // with the code as text and QR, and revocation.
 func TestFleetDashboard(t *testing.T) {
-	g := startGround(t)
-	s := seed(g)
-	g.assign(s)
-	c := startCabin(t, g, "purser-tablet")
-	c.api("PUT", "/flight", map[string]string{"flight_id": s.Flight}, 200, nil)
-	eventually(t, 10*time.Second, "the tablet has the enquiry", func() bool {
-		var l struct {
-			Enquiries []struct{ ID string } `json:"enquiries"`
-		}
-		c.api("GET", "/enquiries", nil, 200, &l)
-		return len(l.Enquiries) == 1
-	})
+	g, s, c := assignedOnTablet(t, "purser-tablet")
 
 	b := newBrowser(t)
 	p := newPage(t, b, "fleet")

@@ -258,3 +258,22 @@ func eventually(t testing.TB, within time.Duration, what string, cond func() boo
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// assignedOnTablet starts a ground with the sample scene assigned and a
+// tablet that has opened the flight and received the enquiry.
+func assignedOnTablet(t *testing.T, tablet string) (*ground, scene, *cabin) {
+	t.Helper()
+	g := startGround(t)
+	s := seed(g)
+	g.assign(s)
+	c := startCabin(t, g, tablet)
+	c.api("PUT", "/flight", map[string]string{"flight_id": s.Flight}, 200, nil)
+	eventually(t, 10*time.Second, "the tablet has the enquiry", func() bool {
+		var l struct {
+			Enquiries []struct{ ID string } `json:"enquiries"`
+		}
+		c.api("GET", "/enquiries", nil, 200, &l)
+		return len(l.Enquiries) == 1
+	})
+	return g, s, c
+}

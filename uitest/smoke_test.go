@@ -8,11 +8,7 @@ import (
 // Ensure the crew app and the console load, show their main screen and
 // report no errors at every size.
 func TestPagesLoad(t *testing.T) {
-	g := startGround(t)
-	s := seed(g)
-	g.assign(s)
-	c := startCabin(t, g, "tablet-1")
-	c.api("PUT", "/flight", map[string]string{"flight_id": s.Flight}, 200, nil)
+	g, _, c := assignedOnTablet(t, "tablet-1")
 	b := newBrowser(t)
 
 	crew := newPage(t, b, "crew")

@@ -89,14 +89,7 @@
     return a === "now" ? "just now" : a + " ago";
   }
 
-  function when(iso) {
-    const t = ts(iso);
-    if (!Number.isFinite(t)) return "";
-    const d = new Date(t);
-    const time = d.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
-    if (d.toDateString() === new Date().toDateString()) return time;
-    return d.toLocaleDateString(undefined, { day: "numeric", month: "short" }) + " " + time;
-  }
+  const when = (iso) => window.CabinUI.clock(iso);
 
   function full(iso) {
     const t = ts(iso);
