@@ -355,3 +355,9 @@ func (p *page) eval0(expr string) {
 	p.t.Helper()
 	eval[any](p, expr)
 }
+
+// url is the address of the page without its fragment.
+func (p *page) url() string {
+	p.t.Helper()
+	return eval[string](p, `location.origin + location.pathname`)
+}

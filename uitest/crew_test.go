@@ -190,5 +190,11 @@ func TestCrewTranslations(t *testing.T) {
 			t.Errorf("html lang = %q, want %q", got, l.code)
 		}
 		p.layout(tabletLandscape, fmt.Sprintf("list-%s", l.code), true)
+		p.layout(tabletPortrait, fmt.Sprintf("list-%s", l.code), true)
+		p.clickText(".card", "Anna de Vries")
+		p.waitJS(10*time.Second, "the detail", `document.querySelector("#d-save")`)
+		p.layout(tabletPortrait, fmt.Sprintf("detail-%s", l.code), true)
+		p.layout(tabletLandscape, fmt.Sprintf("detail-%s", l.code), true)
+		p.open(p.url() + "#/")
 	}
 }
