@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -121,10 +120,7 @@ func (s *Service) Open() (err error) {
 		Log: s.log.With("device", s.cfg.DeviceID), Now: s.cfg.Now, Metrics: syncMetrics,
 	}, st)
 
-	ui, err := fs.Sub(assets.FS, "crew")
-	if err != nil {
-		return err
-	}
+	ui := assets.Crew()
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	ids := syncproto.NewIDs()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -149,10 +148,7 @@ func (s *Server) Open() (err error) {
 		}
 	}
 
-	ui, err := fs.Sub(assets.FS, "console")
-	if err != nil {
-		return err
-	}
+	ui := assets.Console()
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	(&api.API{

@@ -72,52 +72,15 @@
   // DOM and formatting helpers
   // ---------------------------------------------------------------------------
 
-  function $(sel, root) { return (root || document).querySelector(sel); }
-
-  // h builds an element. props: class, text, on<event>, dataset, other attributes.
-  // Children may be nodes, strings (inserted as text), arrays, or null/false (skipped).
-  function h(tag, props, ...kids) {
-    const el = document.createElement(tag);
-    if (props) {
-      for (const [k, v] of Object.entries(props)) {
-        if (v === undefined || v === null || v === false) continue;
-        if (k === "class") el.className = v;
-        else if (k === "text") el.textContent = v;
-        else if (k === "dataset") Object.assign(el.dataset, v);
-        else if (k.startsWith("on") && typeof v === "function") el.addEventListener(k.slice(2), v);
-        else if (v === true) el.setAttribute(k, "");
-        else el.setAttribute(k, String(v));
-      }
-    }
-    appendKids(el, kids);
-    return el;
-  }
-
-  function appendKids(el, kids) {
-    for (const k of kids.flat(Infinity)) {
-      if (k === null || k === undefined || k === false) continue;
-      el.append(k instanceof Node ? k : String(k));
-    }
-  }
-
-  function fill(el, ...kids) {
-    el.replaceChildren();
-    appendKids(el, kids);
-    return el;
-  }
+  const { $, h, svg, fill, ApiError } = window.CabinUI;
 
   function ts(iso) { return iso ? Date.parse(iso) : NaN; }
 
   function age(iso) {
     const t = ts(iso);
     if (!Number.isFinite(t)) return "";
-    const s = Math.max(0, (Date.now() - t) / 1000);
-    if (s < 60) return "now";
-    const m = Math.floor(s / 60);
-    if (m < 60) return m + "m";
-    const hr = Math.floor(m / 60);
-    if (hr < 48) return hr + "h" + (hr < 10 && m % 60 ? " " + String(m % 60).padStart(2, "0") + "m" : "");
-    return Math.floor(hr / 24) + "d";
+    const s = (Date.now() - t) / 1000;
+    return s < 60 ? "now" : window.CabinUI.duration(s);
   }
 
   function agoLong(iso) {
@@ -126,14 +89,7 @@
     return a === "now" ? "just now" : a + " ago";
   }
 
-  function when(iso) {
-    const t = ts(iso);
-    if (!Number.isFinite(t)) return "";
-    const d = new Date(t);
-    const time = d.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
-    if (d.toDateString() === new Date().toDateString()) return time;
-    return d.toLocaleDateString(undefined, { day: "numeric", month: "short" }) + " " + time;
-  }
+  const when = (iso) => window.CabinUI.clock(iso);
 
   function full(iso) {
     const t = ts(iso);
@@ -192,24 +148,8 @@
   // Storage (may be unavailable: private mode, policies)
   // ---------------------------------------------------------------------------
 
-  const memory = {};
-  function store(kind) {
-    try {
-      const s = window[kind];
-      const probe = "__cabincare__";
-      s.setItem(probe, probe);
-      s.removeItem(probe);
-      return s;
-    } catch (_) {
-      return {
-        getItem: (k) => (k in memory ? memory[k] : null),
-        setItem: (k, v) => { memory[k] = String(v); },
-        removeItem: (k) => { delete memory[k]; },
-      };
-    }
-  }
-  const session = store("sessionStorage");
-  const local = store("localStorage");
+  const session = window.CabinUI.store("sessionStorage");
+  const local = window.CabinUI.store("localStorage");
 
   // ---------------------------------------------------------------------------
   // State
@@ -219,7 +159,7 @@
     token: null,
     tab: "enquiries",
     selectedId: null,
-    filters: { status: "", flight_id: "" },
+    filters: { channel: "", language: "" },
     enquiries: null,
     queueSig: "",
     queueError: null,
@@ -228,74 +168,43 @@
     assignDirty: false,
     flights: [],
     flightsSig: "",
-    devices: null,
-    devicesSig: "",
     lastOk: 0,
     lastError: null,
     busy: false,
+    skew: 0,
+    matches: null,
+    assignPassengerId: "",
+    templates: {},
+    replyLang: "",
+    figures: null,
+    figuresAt: 0,
+    figuresError: "",
+    user: null,
+    stopEvents: null,
   };
 
   try {
     const f = JSON.parse(local.getItem(FILTER_KEY) || "{}");
-    if (typeof f.status === "string") state.filters.status = f.status;
-    if (typeof f.flight_id === "string") state.filters.flight_id = f.flight_id;
+    if (typeof f.channel === "string") state.filters.channel = f.channel;
+    if (typeof f.language === "string") state.filters.language = f.language;
   } catch (_) { /* ignore a bad saved value */ }
 
   // ---------------------------------------------------------------------------
   // API
   // ---------------------------------------------------------------------------
 
-  class ApiError extends Error {
-    constructor(code, message, status) {
-      super(message);
-      this.code = code;
-      this.status = status;
-    }
-  }
-
-  async function api(method, path, body) {
-    if (!state.token) throw new ApiError("unauthenticated", "Not signed in.", 401);
-    const ctrl = new AbortController();
-    const timer = setTimeout(() => ctrl.abort(), REQUEST_TIMEOUT_MS);
-    const headers = { Accept: "application/json", Authorization: "Bearer " + state.token };
-    const opts = { method, headers, signal: ctrl.signal, cache: "no-store" };
-    if (body !== undefined) {
-      headers["Content-Type"] = "application/json";
-      opts.body = JSON.stringify(body);
-    }
-    try {
-      let res;
-      try {
-        res = await fetch(API + path, opts);
-      } catch (e) {
-        const err = e && e.name === "AbortError"
-          ? new ApiError("timeout", "The server took too long to answer.", 0)
-          : new ApiError("network", "The server could not be reached.", 0);
-        state.lastError = err;
-        throw err;
-      }
-      let data = null;
-      try {
-        const text = await res.text();
-        data = text ? JSON.parse(text) : null;
-      } catch (_) {
-        data = null;
-      }
-      if (res.status === 401) {
-        signOut("Your session is no longer valid. Please sign in again.");
-        throw new ApiError("unauthenticated", "Not signed in.", 401);
-      }
-      if (!res.ok) {
-        const e = data && data.error ? data.error : {};
-        throw new ApiError(e.code || "http_" + res.status, e.message || "The server answered with error " + res.status + ".", res.status);
-      }
-      state.lastOk = Date.now();
-      state.lastError = null;
-      return data;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
+  // The one fetch wrapper (shared/ui.js): the bearer token from the sign-in,
+  // the session cookie and its CSRF header once the ground sets them.
+  const api = window.CabinUI.client({
+    base: API,
+    timeoutMs: REQUEST_TIMEOUT_MS,
+    token: () => state.token || "",
+    text: (code, status) => code === "timeout" ? "The server took too long to answer." : code === "network" ? "The server could not be reached." : "The server answered with error " + status + ".",
+    onUnauthorized: () => signOut("Your session is no longer valid. Please sign in again.", true),
+    onResult: (reached, err) => {
+      if (reached) { state.lastOk = Date.now(); if (!err) state.lastError = null; } else state.lastError = err;
+    },
+  });
 
   function enquiryPath(id, tail) {
     return "/enquiries/" + encodeURIComponent(id) + (tail || "");
@@ -305,15 +214,7 @@
   // Toasts
   // ---------------------------------------------------------------------------
 
-  function toast(message, kind) {
-    kind = kind || "info";
-    const box = $("#toasts");
-    const el = h("div", { class: "toast toast-" + kind, role: kind === "error" ? "alert" : "status" }, message);
-    el.addEventListener("click", () => el.remove());
-    box.append(el);
-    while (box.children.length > 4) box.firstElementChild.remove();
-    setTimeout(() => el.remove(), kind === "error" ? 8000 : 3500);
-  }
+  const toast = (message, kind) => window.CabinUI.toast(message, kind);
 
   // ---------------------------------------------------------------------------
   // Sign-in
@@ -335,7 +236,7 @@
     const err = $("#signin-error");
     err.textContent = message || "";
     err.hidden = !message;
-    setTimeout(() => $("#signin-token").focus(), 0);
+    setTimeout(() => $("#signin-user").focus(), 0);
   }
 
   function showApp() {
@@ -343,7 +244,8 @@
     $("#app").hidden = false;
   }
 
-  function signOut(message) {
+  function signOut(message, expired) {
+    if (state.stopEvents) { state.stopEvents(); state.stopEvents = null; }
     state.token = null;
     session.removeItem(TOKEN_KEY);
     const dlg = $("#dialog");
@@ -351,8 +253,28 @@
     state.enquiries = null;
     state.detail = null;
     state.devices = null;
-    state.queueSig = state.detailSig = state.devicesSig = state.flightsSig = "";
+    state.queueSig = state.detailSig = state.flightsSig = "";
+    // A password session also has a cookie on the ground: end it (not on a
+    // 401, where the server has ended it already).
+    if (state.user && !expired) api("POST", "/logout").catch(() => {});
+    state.user = null;
     showSignIn(message);
+  }
+
+  // passwordSignIn: POST /login gives a token (and a session cookie with its
+  // CSRF cookie, which the shared fetch wrapper echoes).
+  async function passwordSignIn(username, password) {
+    let res;
+    try {
+      res = await api("POST", "/login", { username, password });
+    } catch (e) {
+      if (e.status === 401 || e.status === 403) return "User name or password not accepted.";
+      if (e.status === 404 || e.status === 405) return "Password sign-in is not enabled on this server yet: use an access token.";
+      return e.message;
+    }
+    if (!res || !res.token) return "The server did not start a session.";
+    state.user = res.user || null;
+    return signIn(res.token);
   }
 
   async function signIn(token) {
@@ -374,30 +296,11 @@
   // Polling
   // ---------------------------------------------------------------------------
 
-  function makeLoop(fn, ms) {
-    let timer = null;
-    let running = false;
-    let again = false;
-    async function run() {
-      clearTimeout(timer);
-      timer = null;
-      if (running) { again = true; return; }
-      running = true;
-      try {
-        if (state.token && !document.hidden) await fn();
-      } catch (_) {
-        // each fn reports its own errors; a loop never dies
-      }
-      running = false;
-      if (again) { again = false; run(); return; }
-      timer = setTimeout(run, ms);
-    }
-    return run;
-  }
+  const makeLoop = (fn, ms) => window.CabinUI.makeLoop(fn, ms, () => !!state.token);
 
   async function tick() {
     if (state.tab === "enquiries") await Promise.all([loadQueue(), loadDetail()]);
-    else if (state.tab === "fleet") await loadDevices();
+    else if (state.tab === "figures") await loadFigures();
     else if (state.tab === "flights") await loadFlights();
     renderConn();
   }
@@ -430,7 +333,7 @@
 
   function parseRoute() {
     const parts = location.hash.replace(/^#\/?/, "").split("/");
-    const tab = ["enquiries", "flights", "fleet"].includes(parts[0]) ? parts[0] : "enquiries";
+    const tab = ["enquiries", "flights", "figures"].includes(parts[0]) ? parts[0] : "enquiries";
     let id = null;
     if (tab === "enquiries" && parts[1]) {
       try { id = decodeURIComponent(parts.slice(1).join("/")); } catch (_) { id = null; }
@@ -447,11 +350,11 @@
       a.classList.toggle("active", on);
       if (on) a.setAttribute("aria-current", "page"); else a.removeAttribute("aria-current");
     }
-    for (const name of ["enquiries", "flights", "fleet"]) $("#tab-" + name).hidden = name !== r.tab;
+    for (const name of ["enquiries", "flights", "figures"]) $("#tab-" + name).hidden = name !== r.tab;
 
     if (r.tab === "enquiries" && r.id !== state.selectedId) selectEnquiry(r.id);
     if (r.tab === "flights") renderFlightsTab();
-    if (r.tab === "fleet") renderFleetTab();
+    if (r.tab === "figures") renderFiguresTab();
     if (tabChanged || r.tab === "enquiries") mainLoop();
   }
 
@@ -460,15 +363,18 @@
   // ---------------------------------------------------------------------------
 
   function populateFilterSelects() {
-    const st = $("#filter-status");
-    if (!st.options.length) {
-      st.append(h("option", { value: "" }, "All statuses"));
-      for (const s of STATUSES) st.append(h("option", { value: s }, L.status[s]));
+    const ch = $("#filter-channel");
+    if (!ch.options.length) {
+      ch.append(h("option", { value: "" }, "All channels"));
+      for (const k of Object.keys(L.channel).filter((k) => k !== "x")) ch.append(h("option", { value: k }, L.channel[k][1]));
     }
-    st.value = state.filters.status;
-
-    const fl = $("#filter-flight");
-    fillFlightOptions(fl, state.filters.flight_id, "All flights");
+    ch.value = state.filters.channel;
+    const lg = $("#filter-language");
+    if (!lg.options.length) {
+      lg.append(h("option", { value: "" }, "All languages"));
+      for (const l of L.languages) lg.append(h("option", { value: l }, l.toUpperCase()));
+    }
+    lg.value = state.filters.language;
   }
 
   // Rebuilds the options of a flight <select>, keeping `value` even if unknown.
@@ -485,8 +391,8 @@
   }
 
   function onFilterChange() {
-    state.filters.status = $("#filter-status").value;
-    state.filters.flight_id = $("#filter-flight").value;
+    state.filters.channel = $("#filter-channel").value;
+    state.filters.language = $("#filter-language").value;
     local.setItem(FILTER_KEY, JSON.stringify(state.filters));
     state.enquiries = null;
     state.queueSig = "";
@@ -496,14 +402,16 @@
 
   async function loadQueue() {
     const q = new URLSearchParams();
-    if (state.filters.status) q.set("status", state.filters.status);
-    if (state.filters.flight_id) q.set("flight_id", state.filters.flight_id);
+    if (state.filters.channel) q.set("channel", state.filters.channel);
+    if (state.filters.language) q.set("language", state.filters.language);
     const qs = q.toString();
     const filterAtStart = JSON.stringify(state.filters);
     try {
-      const d = await api("GET", "/enquiries" + (qs ? "?" + qs : ""));
+      // The queue: open enquiries by deadline, then priority (the ground's order).
+      const d = await api("GET", "/queue" + (qs ? "?" + qs : ""));
       if (JSON.stringify(state.filters) !== filterAtStart) return; // filters changed meanwhile
-      state.enquiries = d && Array.isArray(d.enquiries) ? d.enquiries : [];
+      state.enquiries = d && Array.isArray(d.queue) ? d.queue : [];
+      if (d && d.now) state.skew = Date.parse(d.now) - Date.now();
       state.queueError = null;
     } catch (e) {
       state.queueError = e;
@@ -527,7 +435,7 @@
     count.textContent = n === 1 ? "1 enquiry" : n + " enquiries";
     if (state.queueError) count.append(" · ", h("span", { class: "text-bad" }, "not updated: " + state.queueError.message));
     if (!n) {
-      fill(list, h("p", { class: "empty" }, "No enquiries match these filters."));
+      fill(list, h("p", { class: "empty" }, state.filters.channel || state.filters.language ? "No open enquiries match these filters." : "The queue is empty. Well done."));
       return;
     }
     const hadFocus = list.contains(document.activeElement) ? document.activeElement.dataset.id : null;
@@ -539,13 +447,10 @@
   }
 
   function queueRow(e) {
-    const mins = (Date.now() - ts(e.received_at)) / 60000;
-    let ageCls = "age";
-    if (e.status === "new" && mins >= 60) ageCls += " age-late";
-    else if (e.status === "new" && mins >= 30) ageCls += " age-warn";
     const selected = e.id === state.selectedId;
+    const level = e.priority && e.priority.level ? e.priority.level : "";
     return h("a", {
-      class: "qrow" + (selected ? " selected" : ""),
+      class: "qrow" + (selected ? " selected" : "") + (e.flagged ? " flagged" : ""),
       href: "#/enquiries/" + encodeURIComponent(e.id),
       "aria-current": selected ? "true" : undefined,
       dataset: { id: e.id },
@@ -553,13 +458,39 @@
     channelBadge(e.channel),
     h("span", { class: "q-main" },
       h("span", { class: "q-line1" },
-        h("span", { class: "q-handle" }, e.handle || e.customer || "(no handle)"),
+        h("span", { class: "q-handle" }, e.customer || e.handle || "(no handle)"),
         e.language ? h("span", { class: "lang" }, String(e.language).toUpperCase()) : null,
-        e.flight_id ? h("span", { class: "q-flight" }, e.flight_id) : null),
+        level ? h("span", { class: "prio prio-" + level, title: priorityTitle(e.priority) }, level) : null,
+        e.flagged ? h("span", { class: "chip chip-flag" }, "wrote again") : null),
       h("span", { class: "q-text", dir: "auto" }, firstWords(e.text, 90))),
     h("span", { class: "q-side" },
-      h("span", { class: ageCls, title: full(e.received_at) }, age(e.received_at)),
+      slaClock(e),
       statusChip(e.status)));
+  }
+
+  function priorityTitle(p) {
+    if (!p) return "";
+    return "Priority " + p.level + " (" + p.score + "): " + (p.reasons || []).map((r) => r.rule + (r.detail ? " " + r.detail : "")).join(", ");
+  }
+
+  // slaClock shows the time left before the enquiry's deadline (or how long
+  // it is overdue); tickSLA updates every clock once a second.
+  function slaClock(e) {
+    if (!e.deadline) return h("span", { class: "sla sla-none", title: "Answered: nothing owed" }, "answered");
+    const el = h("span", { class: "sla", dataset: { deadline: e.deadline }, title: "Deadline " + full(e.deadline) });
+    paintSLA(el);
+    return el;
+  }
+
+  function paintSLA(el) {
+    const left = (Date.parse(el.dataset.deadline) - (Date.now() + (state.skew || 0))) / 1000;
+    const d = window.CabinUI.duration(left);
+    el.textContent = left < 0 ? "overdue " + d : d + " left";
+    el.className = "sla " + (left < 0 ? "sla-over" : left < 600 ? "sla-soon" : "sla-ok");
+  }
+
+  function tickSLA() {
+    for (const el of document.querySelectorAll(".sla[data-deadline]")) paintSLA(el);
   }
 
   function onQueueKey(ev) {
@@ -592,9 +523,12 @@
         h("p", { class: "muted" }, "Pick one from the queue on the left, or add one with “New enquiry”.")));
       return;
     }
+    state.matches = null;
+    state.assignPassengerId = "";
     buildEnquiryView();
     updateEnquiryView(true);
     loadDetail();
+    loadMatches(id);
   }
 
   async function loadDetail() {
@@ -633,12 +567,16 @@
           h("button", { id: "recall-btn", class: "btn", type: "button", onclick: openRecall, title: "Take the enquiry back from the aircraft" }, "Recall"),
           h("button", { id: "close-btn", class: "btn btn-primary", type: "button", onclick: openClose, title: "Close the loop with the customer" }, "Close"))),
       h("section", { class: "card" },
-        h("h3", null, "Customer message"),
+        h("h3", null, "Conversation"),
         h("div", { id: "ev-text" })),
       h("section", { class: "card" },
         h("h3", null, "Onboard progress"),
         h("ol", { id: "ev-stepper", class: "stepper" })),
+      h("section", { class: "card", id: "ev-matches-card" },
+        h("h3", null, "Who is this? Suggested passengers"),
+        h("div", { id: "ev-matches" }, h("p", { class: "muted" }, "Looking up the manifests…"))),
       form,
+      buildReplyForm(),
       h("section", { class: "card" },
         h("h3", null, "Notes"),
         h("div", { id: "ev-notes" }),
@@ -680,8 +618,15 @@
         seat: seat.value.trim().toUpperCase(),
         instructions: instr.value.trim(),
       };
+      // A confirmed suggestion assigns by manifest line, so name and seat come
+      // from the booking (the ground checks it is on that flight).
+      if (state.assignPassengerId && state.assignPassengerId === body.flight_id + "/" + body.seat) {
+        body.passenger_id = state.assignPassengerId;
+        delete body.passenger_name;
+        delete body.seat;
+      }
       if (!body.flight_id) { toast("Choose the passenger's flight.", "error"); flight.focus(); return; }
-      if (!body.passenger_name) { toast("Enter the passenger's name as on the booking.", "error"); pax.focus(); return; }
+      if (!body.passenger_name && !body.passenger_id) { toast("Enter the passenger's name as on the booking.", "error"); pax.focus(); return; }
       if (await act("/assign", body, "Handed to the crew of " + body.flight_id)) {
         state.assignDirty = false;
         syncAssignForm(state.detail, true);
@@ -729,7 +674,9 @@
         " · received ", timeEl(e.received_at), " (", agoLong(e.received_at), ")",
         e.external_id ? [" · ", h("span", { class: "mono", title: "ID on the channel" }, e.external_id)] : null));
 
-    fill($("#ev-text"), h("blockquote", { class: "customer-text", dir: "auto", lang: e.language || undefined }, e.text || ""));
+    renderConversation(e);
+    renderMatches();
+    syncReplyForm(e);
 
     renderStepper(e);
     syncAssignForm(e, false);
@@ -869,6 +816,280 @@
       state.detailSig = "";
       updateEnquiryView(true);
     }
+  }
+
+
+  // ---------------------------------------------------------------------------
+  // Conversation, matches and replies
+  // ---------------------------------------------------------------------------
+
+  // renderConversation: the customer's messages and the team's replies in
+  // time order, customer on the left, team on the right.
+  function renderConversation(e) {
+    const items = [];
+    const msgs = Array.isArray(e.messages) && e.messages.length ? e.messages : [{ text: e.text, at: e.received_at }];
+    for (const m of msgs) items.push({ who: "customer", text: m.text, at: m.at, from: m.from });
+    for (const r of Array.isArray(e.replies) ? e.replies : []) items.push({ who: "team", text: r.text, at: r.at, by: r.by });
+    items.sort((a, b) => String(a.at).localeCompare(String(b.at)));
+    fill($("#ev-text"),
+      e.flagged ? h("p", { class: "callout" }, "The customer wrote again after the crew's outcome: answer them.") : null,
+      h("ol", { class: "thread" }, items.map((x) => h("li", { class: "msg msg-" + x.who },
+        h("p", { class: "msg-text", dir: "auto", lang: x.who === "customer" ? e.language || undefined : undefined }, x.text || ""),
+        h("p", { class: "msg-meta muted small" },
+          x.who === "customer" ? (e.customer || e.handle || "Customer") : byName(x.by), " · ", timeEl(x.at), x.from ? " · merged in" : "")))));
+  }
+
+  async function loadMatches(id) {
+    try {
+      const m = await api("GET", enquiryPath(id, "/matches"));
+      if (state.selectedId !== id) return;
+      state.matches = m || { passengers: [], flights: [] };
+    } catch (e) {
+      if (state.selectedId !== id) return;
+      state.matches = { error: e.message, passengers: [], flights: [] };
+    }
+    renderMatches();
+  }
+
+  function renderMatches() {
+    const box = $("#ev-matches");
+    const e = state.detail;
+    if (!box) return;
+    const m = state.matches;
+    if (!m) return;
+    const card = $("#ev-matches-card");
+    // Once the crew have the enquiry, the match is history: keep it small.
+    if (card) card.classList.toggle("card-quiet", !!e && e.status !== "new");
+    const pax = Array.isArray(m.passengers) ? m.passengers : [];
+    const flights = Array.isArray(m.flights) ? m.flights : [];
+    fill(box,
+      m.error ? h("p", { class: "text-bad" }, "Could not look up matches: " + m.error) : null,
+      !m.error && !pax.length ? h("p", { class: "muted" }, "No passenger on the manifests matches this customer. Assign by hand below.") : null,
+      pax.length ? h("ul", { class: "matches" }, pax.slice(0, 5).map((c) => {
+        const tg = c.target || {};
+        const p = c.passenger || {};
+        return h("li", { class: "match" + (c.score >= 80 ? " match-confident" : "") },
+          h("div", { class: "match-main" },
+            h("strong", null, tg.passenger_name || p.name || "?"),
+            h("span", { class: "muted" }, " · ", tg.flight_id || p.flight_id || "", tg.seat ? " seat " + tg.seat : ""),
+            p.tier && p.tier !== "none" ? h("span", { class: "chip" }, p.tier) : null,
+            h("div", { class: "small muted" }, (c.reasons || []).map((r) => r.reason + (r.detail ? " (" + r.detail + ")" : "")).join(" · ")),
+            tg.why ? h("div", { class: "small" }, tg.why) : null),
+          h("div", { class: "match-side" },
+            h("span", { class: "score", title: "Match score: 80 or more is confident" }, String(c.score)),
+            h("button", {
+              class: "btn btn-small use-match", type: "button", disabled: !e || e.status === "closed" ? true : undefined,
+              onclick: () => useMatch(tg),
+            }, "Use")));
+      })) : null,
+      flights.length ? h("p", { class: "small muted" }, "Flights the text names: ",
+        flights.map((f) => (f.flight && f.flight.id) || "").filter(Boolean).join(", ")) : null);
+  }
+
+  // useMatch puts a suggestion into the hand-off form; the agent adds the
+  // instructions and confirms with "Hand to crew".
+  function useMatch(tg) {
+    const flight = $("#as-flight");
+    if (!flight || !tg.flight_id) return;
+    fillFlightOptions(flight, tg.flight_id, "Choose a flight…");
+    $("#as-pax").value = tg.passenger_name || "";
+    $("#as-seat").value = tg.seat || "";
+    state.assignPassengerId = tg.passenger_id || "";
+    state.assignDirty = true;
+    $("#as-dirty").hidden = false;
+    $("#as-instr").focus();
+  }
+
+  function buildReplyForm() {
+    const tpl = h("select", { id: "rp-template" }, h("option", { value: "" }, "Write your own…"));
+    const text = h("textarea", { id: "rp-text", rows: "3", dir: "auto", placeholder: "Reply to the customer on their channel" });
+    const preview = h("p", { id: "rp-preview", class: "small muted", hidden: true });
+    const submit = h("button", { id: "rp-btn", class: "btn btn-primary", type: "submit" }, "Send reply");
+    tpl.addEventListener("change", () => {
+      const t = (state.templates[state.replyLang] || []).find((x) => x.id === tpl.value);
+      preview.hidden = !t;
+      preview.textContent = t ? "Template: " + t.text + " (placeholders are filled in by the server)" : "";
+      if (t) text.value = "";
+    });
+    const form = h("form", { id: "reply-form", class: "card" },
+      h("h3", null, "Reply to the customer"),
+      h("div", { id: "rp-window", class: "small muted" }),
+      h("label", null, "Template", tpl),
+      preview,
+      h("label", null, "Or your own words", text),
+      h("div", { class: "form-actions" }, submit));
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const own = text.value.trim();
+      if (!own && !tpl.value) { toast("Pick a template or write a reply.", "info"); return; }
+      const body = own ? { text: own } : { template_id: tpl.value };
+      if (await act("/reply", body, "Reply sent")) {
+        text.value = "";
+        tpl.value = "";
+        preview.hidden = true;
+      }
+    });
+    return form;
+  }
+
+  async function loadTemplates(lang) {
+    if (state.templates[lang]) return;
+    state.templates[lang] = [];
+    try {
+      const d = await api("GET", "/templates?language=" + encodeURIComponent(lang));
+      state.templates[lang] = d && Array.isArray(d.templates) ? d.templates : [];
+    } catch (_) {
+      delete state.templates[lang]; // try again next time
+      return;
+    }
+    if (state.replyLang === lang) fillTemplates();
+  }
+
+  function fillTemplates() {
+    const sel = $("#rp-template");
+    if (!sel) return;
+    const keep = sel.value;
+    fill(sel, h("option", { value: "" }, "Write your own…"),
+      (state.templates[state.replyLang] || []).map((x) => h("option", { value: x.id }, x.name + " (" + String(x.language).toUpperCase() + ")")));
+    sel.value = keep;
+  }
+
+  function syncReplyForm(e) {
+    const lang = e.language || "en";
+    if (state.replyLang !== lang) {
+      state.replyLang = lang;
+      fillTemplates();
+      loadTemplates(lang);
+    }
+    const w = $("#rp-window");
+    const c = e.care || {};
+    if (w) {
+      w.textContent = [
+        c.deadline ? "Answer by " + when(c.deadline) : "Nothing owed right now",
+        c.reply_window_closes_at ? "the channel accepts replies until " + when(c.reply_window_closes_at) : "",
+      ].filter(Boolean).join(" · ");
+    }
+    const b = $("#rp-btn");
+    if (b) b.disabled = state.busy || e.status === "closed";
+  }
+
+  // ---------------------------------------------------------------------------
+  // Figures: the team's response times, drawn as inline SVG
+  // ---------------------------------------------------------------------------
+
+  function renderFiguresTab() {
+    const root = $("#tab-figures");
+    if (!root.dataset.built) {
+      root.dataset.built = "1";
+      fill(root,
+        h("div", { class: "page-head" }, h("h2", null, "Response times"), h("span", { id: "fig-asof", class: "muted" })),
+        h("div", { id: "fig-cards", class: "fig-cards" }),
+        h("div", { class: "grid-2" },
+          h("section", { class: "card" }, h("h3", null, "Last hour: average first response per 10 minutes"), h("div", { id: "fig-hour", class: "chart" })),
+          h("section", { class: "card" }, h("h3", null, "Last 7 days: average first response per day"), h("div", { id: "fig-week", class: "chart" }))),
+        h("div", { class: "grid-2" },
+          h("section", { class: "card" }, h("h3", null, "Answered within 5 and 60 minutes (last 7 days)"), h("div", { id: "fig-share", class: "chart" })),
+          h("section", { class: "card" }, h("h3", null, "Public banner preview"),
+            h("p", { class: "small muted" }, "What customers see in the profile header (", h("a", { href: "/public/response-time", target: "_blank", rel: "noopener" }, "JSON"), ")."),
+            h("img", { id: "fig-banner", class: "banner", alt: "The public response-time banner", width: "1500", height: "500" }))));
+    }
+    paintFigures();
+    loadFigures();
+  }
+
+  async function loadFigures() {
+    if (state.figuresAt && Date.now() - state.figuresAt < 30000) return;
+    state.figuresAt = Date.now();
+    const now = Date.now();
+    const range = (from, to) => "/metrics?figure=first_response&by=channel&from=" + encodeURIComponent(new Date(from).toISOString()) + "&to=" + encodeURIComponent(new Date(to).toISOString());
+    const ten = 10 * 60000;
+    const day = 24 * 3600000;
+    const hourStart = now - 6 * ten;
+    const dayStart = new Date(now); dayStart.setHours(0, 0, 0, 0);
+    try {
+      const [head, ...rest] = await Promise.all([
+        api("GET", "/metrics/response"),
+        ...[0, 1, 2, 3, 4, 5].map((i) => api("GET", range(hourStart + i * ten, hourStart + (i + 1) * ten))),
+        ...[6, 5, 4, 3, 2, 1, 0].map((i) => api("GET", range(dayStart.getTime() - i * day, Math.min(now, dayStart.getTime() - (i - 1) * day)))),
+      ]);
+      state.figures = {
+        head,
+        hour: rest.slice(0, 6).map((d, i) => ({ label: new Date(hourStart + (i + 1) * ten).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" }), all: d.all })),
+        week: rest.slice(6).map((d, i) => ({ label: new Date(dayStart.getTime() - (6 - i) * day).toLocaleDateString(undefined, { weekday: "short" }), all: d.all })),
+      };
+    } catch (e) {
+      state.figuresAt = 0;
+      if (e.status !== 401) state.figuresError = e.message;
+    }
+    paintFigures();
+  }
+
+  function paintFigures() {
+    const f = state.figures;
+    const cards = $("#fig-cards");
+    if (!cards) return;
+    const banner = $("#fig-banner");
+    if (banner && f && banner.dataset.asof !== f.head.as_of) {
+      banner.dataset.asof = f.head.as_of;
+      banner.src = "/public/response-time.svg?t=" + encodeURIComponent(f.head.as_of || "");
+    }
+    if (!f) { fill(cards, h("p", { class: "muted" }, state.figuresError || "Loading…")); return; }
+    const hd = f.head;
+    $("#fig-asof").textContent = "as of " + when(hd.as_of) + " (refreshed every 5 minutes)";
+    const pct = (n, d) => d ? Math.round(100 * n / d) + "%" : "—";
+    const card = (label, value, sub, cls) => h("div", { class: "fig " + (cls || "") }, h("div", { class: "fig-value" }, value), h("div", { class: "fig-label" }, label), sub ? h("div", { class: "fig-sub muted small" }, sub) : null);
+    const avg = hd.average_first_response_minutes;
+    fill(cards,
+      card("Average first response, last hour", avg === null || avg === undefined ? "—" : Math.round(avg) + " min", hd.first_responses + " replies", avg > (hd.sla_minutes || 60) ? "fig-bad" : "fig-ok"),
+      card("Answered within 5 min", pct(hd.answered_within_5m, hd.counted_5m), (hd.answered_within_5m || 0) + " of " + (hd.counted_5m || 0) + " in 7 days"),
+      card("Answered within 60 min", pct(hd.answered_within_60m, hd.counted_60m), (hd.answered_within_60m || 0) + " of " + (hd.counted_60m || 0) + " in 7 days"),
+      card("Open enquiries", String(hd.open_count ?? "—"), hd.oldest_open_seconds ? "oldest waiting " + window.CabinUI.duration(hd.oldest_open_seconds) : ""));
+    fill($("#fig-hour"), barChart(f.hour, hd.sla_minutes || 60));
+    fill($("#fig-week"), barChart(f.week, hd.sla_minutes || 60));
+    fill($("#fig-share"), shareChart([
+      { label: "within 5 min", n: hd.answered_within_5m, d: hd.counted_5m },
+      { label: "within 60 min", n: hd.answered_within_60m, d: hd.counted_60m },
+    ]));
+  }
+
+  // barChart draws average minutes per bucket with the SLA as a line.
+  function barChart(buckets, slaMin) {
+    const W = 480, H = 200, pad = { l: 36, r: 8, t: 10, b: 26 };
+    const vals = buckets.map((b) => b.all && b.all.count ? b.all.average_seconds / 60 : 0);
+    const max = Math.max(slaMin * 1.2, ...vals, 1);
+    const bw = (W - pad.l - pad.r) / buckets.length;
+    const y = (v) => pad.t + (H - pad.t - pad.b) * (1 - v / max);
+    const slaY = y(slaMin);
+    return svg("svg", { viewBox: "0 0 " + W + " " + H, role: "img", class: "bars", "aria-label": buckets.map((b, i) => b.label + ": " + (b.all && b.all.count ? Math.round(vals[i]) + " min" : "no replies")).join("; ") },
+      [0, max / 2, max].map((v) => svg("g", null,
+        svg("line", { x1: pad.l, x2: W - pad.r, y1: y(v), y2: y(v), class: "grid" }),
+        svg("text", { x: pad.l - 4, y: y(v) + 4, class: "axis", "text-anchor": "end" }, Math.round(v) + "m"))),
+      buckets.map((b, i) => {
+        const v = vals[i];
+        const x = pad.l + i * bw + bw * 0.15;
+        return svg("g", null,
+          b.all && b.all.count
+            ? svg("rect", { x, y: y(v), width: bw * 0.7, height: Math.max(1, H - pad.b - y(v)), rx: 3, class: v > slaMin ? "bar bar-bad" : "bar" }, svg("title", null, b.label + ": " + Math.round(v) + " min, " + b.all.count + " replies"))
+            : svg("text", { x: x + bw * 0.35, y: H - pad.b - 4, class: "axis", "text-anchor": "middle" }, "–"),
+          svg("text", { x: x + bw * 0.35, y: H - 8, class: "axis", "text-anchor": "middle" }, b.label));
+      }),
+      svg("line", { x1: pad.l, x2: W - pad.r, y1: slaY, y2: slaY, class: "sla-line" }),
+      svg("text", { x: W - pad.r, y: slaY - 4, class: "axis sla-label", "text-anchor": "end" }, "promise " + slaMin + " min"));
+  }
+
+  // shareChart draws one horizontal bar per share, full width = 100%.
+  function shareChart(rows) {
+    const W = 480, rowH = 44;
+    return svg("svg", { viewBox: "0 0 " + W + " " + rows.length * rowH, role: "img", class: "shares", "aria-label": rows.map((r) => r.label + ": " + (r.d ? Math.round(100 * r.n / r.d) + "%" : "no data")).join("; ") },
+      rows.map((r, i) => {
+        const share = r.d ? r.n / r.d : 0;
+        const y0 = i * rowH;
+        return svg("g", null,
+          svg("text", { x: 0, y: y0 + 16, class: "axis" }, r.label),
+          svg("rect", { x: 0, y: y0 + 22, width: W, height: 14, rx: 7, class: "track" }),
+          svg("rect", { x: 0, y: y0 + 22, width: Math.max(0, W * share), height: 14, rx: 7, class: share >= 0.9 ? "bar" : "bar bar-warn" }),
+          svg("text", { x: W, y: y0 + 16, class: "axis", "text-anchor": "end" }, r.d ? Math.round(100 * share) + "% of " + r.d : "no enquiries yet"));
+      }));
   }
 
   // ---------------------------------------------------------------------------
@@ -1072,106 +1293,6 @@
   // Fleet tab
   // ---------------------------------------------------------------------------
 
-  async function loadDevices() {
-    try {
-      const d = await api("GET", "/devices");
-      state.devices = d && Array.isArray(d.devices) ? d.devices : [];
-    } catch (_) {
-      // shown by the connection indicator
-    }
-    renderDevicesTable();
-  }
-
-  function renderFleetTab() {
-    const root = $("#tab-fleet");
-    if (root.dataset.built) { renderDevicesTable(); return; }
-    root.dataset.built = "1";
-    const name = h("input", { type: "text", name: "name", placeholder: "e.g. PH-BQA purser tablet", required: true, maxlength: "80", autocomplete: "off" });
-    const submit = h("button", { class: "btn btn-primary", type: "submit" }, "Enrol device");
-    const result = h("div", { id: "enrol-result" });
-    const form = h("form", { class: "card inline-form" },
-      h("h3", null, "Enrol a tablet"),
-      h("div", { class: "inline-fields" }, h("label", { class: "grow" }, "Device name", name), submit),
-      result);
-    form.addEventListener("submit", async (ev) => {
-      ev.preventDefault();
-      const n = name.value.trim();
-      if (!n) { toast("Give the device a name.", "error"); name.focus(); return; }
-      submit.disabled = true;
-      try {
-        const d = await api("POST", "/devices", { name: n });
-        name.value = "";
-        showEnrolResult(result, d || {});
-        state.devicesSig = "";
-        loadDevices();
-      } catch (e) {
-        if (e.status !== 401) toast(e.message, "error");
-      } finally {
-        submit.disabled = false;
-      }
-    });
-    fill(root,
-      h("div", { class: "page-head" }, h("h2", null, "Fleet"), h("span", { id: "fleet-summary", class: "muted" })),
-      h("section", { class: "card" }, h("div", { id: "devices-table", class: "table-wrap" })),
-      form);
-    renderDevicesTable();
-  }
-
-  function showEnrolResult(box, d) {
-    const tokenInput = h("input", { type: "text", readonly: true, value: d.token || "", class: "mono token-field", "aria-label": "Device token" });
-    const copy = h("button", {
-      class: "btn", type: "button",
-      onclick: async () => {
-        try {
-          await navigator.clipboard.writeText(tokenInput.value);
-          toast("Token copied", "ok");
-        } catch (_) {
-          tokenInput.select();
-          toast("Press Ctrl+C (⌘C) to copy the selected token.", "info");
-        }
-      },
-    }, "Copy");
-    fill(box, h("div", { class: "callout callout-ok" },
-      h("p", null, h("strong", null, d.name || "Device"), " is enrolled (", h("span", { class: "mono" }, d.id || ""), "). Enter this token on the tablet. It is shown only once."),
-      h("div", { class: "token-row" }, tokenInput, copy,
-        h("button", { class: "btn btn-ghost", type: "button", onclick: () => box.replaceChildren() }, "Done"))));
-  }
-
-  function renderDevicesTable() {
-    const box = $("#devices-table");
-    if (!box) return;
-    const sig = JSON.stringify(state.devices) + "|" + Math.floor(Date.now() / 10000);
-    if (sig === state.devicesSig) return;
-    state.devicesSig = sig;
-    if (state.devices === null) { fill(box, h("p", { class: "muted" }, "Loading…")); return; }
-    const devs = state.devices;
-    const online = devs.filter((d) => d.online).length;
-    const waiting = devs.filter((d) => Number(d.pending) > 0).length;
-    const sum = $("#fleet-summary");
-    if (sum) sum.textContent = devs.length + (devs.length === 1 ? " device" : " devices") + " · " + online + " online · " + waiting + " with changes waiting to sync";
-    if (!devs.length) {
-      fill(box, h("p", { class: "muted" }, "No devices enrolled yet."));
-      return;
-    }
-    const hour = 3600 * 1000;
-    fill(box, h("table", { class: "table" },
-      h("thead", null, h("tr", null, ["", "Device", "Flights", "Pending", "Cursor lag", "Last seen", "Last sync"].map((c) => h("th", { scope: "col" }, c)))),
-      h("tbody", null, devs.map((d) => {
-        const pending = Number(d.pending) || 0;
-        const lag = Number(d.cursor_lag) || 0;
-        const syncOld = !d.last_sync || Date.now() - ts(d.last_sync) > 2 * hour;
-        return h("tr", { class: !d.online && pending > 0 ? "row-warn" : "" },
-          h("td", null, h("span", { class: "dot " + (d.online ? "dot-on" : "dot-off"), title: d.online ? "Online" : "Offline" }),
-            h("span", { class: "visually-hidden" }, d.online ? "Online" : "Offline")),
-          h("td", null, h("strong", null, d.name || "(unnamed)"), h("div", { class: "mono small muted" }, d.id || "")),
-          h("td", null, Array.isArray(d.flights) && d.flights.length ? d.flights.join(", ") : h("span", { class: "muted" }, "—")),
-          h("td", { class: "num" + (pending > 0 ? " text-warn" : "") }, String(pending)),
-          h("td", { class: "num" + (lag > 0 ? " text-warn" : "") }, String(lag)),
-          h("td", null, d.last_seen ? timeEl(d.last_seen, agoLong(d.last_seen)) : h("span", { class: "muted" }, "never")),
-          h("td", { class: syncOld ? "text-warn" : "" }, d.last_sync ? timeEl(d.last_sync, agoLong(d.last_sync)) : "never"));
-      }))));
-  }
-
   // ---------------------------------------------------------------------------
   // Start
   // ---------------------------------------------------------------------------
@@ -1187,30 +1308,53 @@
     renderConn();
     if (!started) {
       started = true;
-      setInterval(renderConn, 1000);
+      setInterval(() => { renderConn(); tickSLA(); }, 1000);
     }
+    $("#whoami").textContent = state.user ? state.user.username + " (" + state.user.role + ")" : "";
+    // The fleet dashboard is for admins; a token sign-in (no user) is the
+    // bootstrap admin.
+    $("#fleet-link").hidden = !!state.user && state.user.role !== "admin";
     flightsLoop();
     mainLoop();
+    // Live changes (GET /api/v1/events, sync-admin issue) refresh at once;
+    // polling stays as the fallback and the safety net.
+    if (!state.stopEvents) {
+      state.stopEvents = window.CabinUI.events({
+        url: API + "/events",
+        token: () => state.token || "",
+        onEvent: (type) => { if (type !== "device-state") mainLoop(); },
+      });
+    }
   }
 
   function init() {
     takeTokenFromFragment();
     $("#signin-form").addEventListener("submit", async (ev) => {
       ev.preventDefault();
+      const user = $("#signin-user").value.trim();
+      const pass = $("#signin-password").value;
+      if (!user || !pass) { showSignIn("Enter your user name and password."); return; }
+      const btn = ev.target.querySelector("button[type=submit]");
+      btn.disabled = true;
+      const err = await passwordSignIn(user, pass);
+      btn.disabled = false;
+      if (err) showSignIn(err);
+      else $("#signin-password").value = "";
+    });
+    const useToken = async () => {
       const input = $("#signin-token");
       const tok = input.value.trim();
       if (!tok) return;
-      const btn = ev.target.querySelector("button[type=submit]");
-      btn.disabled = true;
       const err = await signIn(tok);
-      btn.disabled = false;
       if (err) showSignIn(err);
       else input.value = "";
-    });
+    };
+    $("#signin-token-btn").addEventListener("click", useToken);
+    $("#signin-token").addEventListener("keydown", (ev) => { if (ev.key === "Enter") { ev.preventDefault(); useToken(); } });
     $("#signout-btn").addEventListener("click", () => signOut(""));
     $("#new-enquiry-btn").addEventListener("click", openNewEnquiry);
-    $("#filter-status").addEventListener("change", onFilterChange);
-    $("#filter-flight").addEventListener("change", onFilterChange);
+    $("#filter-channel").addEventListener("change", onFilterChange);
+    $("#filter-language").addEventListener("change", onFilterChange);
     $("#queue-list").addEventListener("keydown", onQueueKey);
     window.addEventListener("hashchange", () => {
       if (location.hash.includes("token=")) {

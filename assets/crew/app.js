@@ -18,174 +18,21 @@
   const REQUEST_TIMEOUT_MS = 8000;
   const THEME_KEY = "cabincare.crew.theme";
 
-  // ---------------------------------------------------------------------------
-  // Translations. One dictionary per language, flat keys. A value is either a
-  // string or, for counted strings, an object keyed by Intl.PluralRules
-  // categories (one, other, few, many...). "{name}" is replaced by params.name.
-  // Only English for now; add a language by adding a sibling of `en`.
-  // ---------------------------------------------------------------------------
-
-  const STRINGS = {
-    en: {
-      "app.title": "CabinCare",
-      "header.flight": "Flight",
-      "header.noFlight": "No flight open",
-      "header.changeFlight": "Change flight (now {flight})",
-
-      "theme.toLight": "Switch to light theme",
-      "theme.toDark": "Switch to dark theme",
-
-      "sync.online": "Online",
-      "sync.offline": "Offline",
-      "sync.unknown": "Tablet service not answering",
-      "sync.connecting": "Connecting…",
-      "sync.pending": { one: "1 action waiting to send", other: "{count} actions waiting to send" },
-      "sync.allSent": "everything sent",
-      "sync.dead": { one: "1 action could not be sent", other: "{count} actions could not be sent" },
-      "sync.lastSync": "last sync {ago}",
-      "sync.never": "never synced",
-      "sync.details.title": "Sync details",
-      "sync.details.link": "Link to ground",
-      "sync.details.device": "Tablet",
-      "sync.details.flight": "Flight",
-      "sync.details.pending": "Waiting to send",
-      "sync.details.dead": "Could not be sent",
-      "sync.details.lastSync": "Last sync",
-      "sync.details.cursor": "Sync position",
-      "sync.details.checked": "Checked",
-      "sync.details.offlineHelp": "No connection to ground right now. Keep working: everything you record is stored on this tablet and sent when a connection comes back.",
-      "sync.details.deadHelp": "Ground refused some of your actions. They are kept on this tablet. Tell the purser so ground can look at them.",
-      "sync.details.unknownHelp": "The app on this tablet is not answering. Wait a moment; if it stays like this, restart the tablet app.",
-      "sync.details.close": "Close",
-
-      "time.justNow": "just now",
-      "time.minutesAgo": { one: "1 min ago", other: "{count} min ago" },
-      "time.hoursAgo": { one: "1 hour ago", other: "{count} hours ago" },
-      "time.daysAgo": { one: "1 day ago", other: "{count} days ago" },
-      "time.secondsAgo": { one: "1 s ago", other: "{count} s ago" },
-
-      "loading": "Loading…",
-      "loading.connecting": "Connecting to the tablet service…",
-
-      "flight.title": "Open your flight",
-      "flight.changeTitle": "Change flight",
-      "flight.intro": "Enter the flight you are working on. You will see the passenger enquiries that ground has passed on for it.",
-      "flight.number": "Flight number",
-      "flight.numberHint": "For example KL0641",
-      "flight.date": "Date of departure",
-      "flight.preview": "Flight: {id}",
-      "flight.open": "Open flight",
-      "flight.cancel": "Cancel",
-      "flight.invalidNumber": "Enter a flight number such as KL0641.",
-      "flight.invalidDate": "Choose the date of the flight.",
-      "flight.opened": "Flight {flight} is open.",
-
-      "list.todo": "To do",
-      "list.done": "Done",
-      "list.empty": "No enquiries for this flight yet.",
-      "list.emptyHint": "New enquiries from ground appear here by themselves as soon as this tablet receives them.",
-      "list.loading": "Loading enquiries…",
-      "list.error": "Could not load the enquiries: {message}",
-
-      "card.seat": "Seat",
-      "card.noSeat": "—",
-      "card.unknownPassenger": "Passenger name not given",
-      "card.instructions": "Ground asks",
-      "card.via": "{handle} on {channel}",
-
-      "status.new": "New",
-      "status.assigned": "New",
-      "status.delivered": "New",
-      "status.acknowledged": "Seen",
-      "status.resolved": "Resolved",
-      "status.not_resolved": "Not resolved",
-      "status.passenger_not_on_board": "Not on board",
-      "status.escalated": "Escalated",
-      "status.closed": "Closed",
-
-      "outcome.resolved": "Resolved",
-      "outcome.not_resolved": "Not resolved",
-      "outcome.passenger_not_on_board": "Passenger not on board",
-      "outcome.escalated": "Escalate to ground",
-      "outcomeHint.resolved": "Handled in person",
-      "outcomeHint.not_resolved": "Tried, but could not solve it",
-      "outcomeHint.passenger_not_on_board": "Passenger is not on this flight",
-      "outcomeHint.escalated": "Needs ground to act",
-
-      "quick.servedFirst": "Served first and apologised",
-      "quick.thanked": "Passenger thanked the crew",
-      "quick.drink": "Offered a complimentary drink",
-      "quick.notFound": "Passenger not found in seat",
-
-      "detail.back": "All enquiries",
-      "detail.seat": "Seat",
-      "detail.customerWords": "What the passenger wrote",
-      "detail.received": "Received {time}",
-      "detail.instructions": "What ground asks you to do",
-      "detail.noInstructions": "Ground gave no instructions.",
-      "detail.seen": "Seen",
-      "detail.seenHelp": "Tap to let ground know you have read this.",
-      "detail.seenBy": "Seen by {by}, {time}",
-      "detail.outcomeTitle": "Record outcome",
-      "detail.changeOutcomeTitle": "Change outcome",
-      "detail.recorded": "Recorded: {outcome}",
-      "detail.recordedBy": "{by}, {time}",
-      "detail.note": "Note",
-      "detail.notePlaceholder": "What happened? (optional for an outcome)",
-      "detail.quickNotes": "Quick notes",
-      "detail.saveOutcome": "Save outcome: {outcome}",
-      "detail.chooseOutcome": "Choose an outcome above",
-      "detail.addNote": "Add note",
-      "detail.noteEmpty": "Write a note first, or tap a quick note.",
-      "detail.notes": "Notes",
-      "detail.noNotes": "No notes yet.",
-      "detail.history": "History",
-      "detail.noHistory": "No history yet.",
-      "detail.closed": "Ground has closed this enquiry. Nothing more to do.",
-      "detail.notFound": "This enquiry is no longer on this tablet.",
-
-      "history.create": "Received",
-      "history.assign": "Passed to this flight",
-      "history.recall": "Taken back by ground",
-      "history.note": "Note added",
-      "history.ack": "Seen",
-      "history.outcome": "Outcome recorded",
-      "history.close": "Closed",
-      "history.effect.superseded": "overridden by a later change",
-      "history.effect.ignored": "not applied",
-
-      "by.ground": "Ground ({name})",
-      "by.crew": "Crew ({name})",
-      "by.unknown": "unknown",
-
-      "channel.twitter": "X (Twitter)",
-      "channel.x": "X (Twitter)",
-      "channel.facebook": "Facebook",
-      "channel.messenger": "Messenger",
-      "channel.instagram": "Instagram",
-      "channel.whatsapp": "WhatsApp",
-      "channel.wechat": "WeChat",
-      "channel.youtube": "YouTube",
-      "channel.reddit": "Reddit",
-      "channel.snapchat": "Snapchat",
-      "channel.email": "E-mail",
-
-      "toast.seen": "Marked as seen",
-      "toast.noteAdded": "Note added",
-      "toast.outcomeSaved": "Outcome saved: {outcome}",
-      "toast.dismiss": "Tap to dismiss",
-
-      "error.network": "The tablet service did not answer. Please try again.",
-      "error.timeout": "The tablet service took too long to answer. Please try again.",
-      "error.http": "Something went wrong (error {status}).",
-    },
-  };
+  const { $, h, fill, ApiError } = window.CabinUI;
+  const { STRINGS, LANGUAGES } = window.CabinCrewI18n;
+  const LANG_KEY = "cabincare.crew.lang";
+  const TOKEN_KEY = "cabincare.crew.token";
+  const LOCK_AFTER_MS = 10 * 60 * 1000; // a signed-in tablet locks after this long untouched
+  const local = window.CabinUI.store("localStorage");
+  const session = window.CabinUI.store("sessionStorage");
 
   // ---------------------------------------------------------------------------
-  // Small helpers
+  // Language: the one picked on this tablet, else the browser's, else English.
   // ---------------------------------------------------------------------------
 
   function pickLanguage() {
+    const saved = local.getItem(LANG_KEY);
+    if (saved && STRINGS[saved]) return saved;
     const wanted = (navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language || "en"]);
     for (const tag of wanted) {
       const base = String(tag || "").toLowerCase().split("-")[0];
@@ -209,39 +56,10 @@
       params && params[name] !== undefined && params[name] !== null ? String(params[name]) : m);
   }
 
-  function $(sel, root) { return (root || document).querySelector(sel); }
-
-  // h builds an element. props: class, text, on<event>, dataset, other attributes.
-  // Children may be nodes, strings (inserted as text), arrays, or null/false (skipped).
-  function h(tag, props, ...kids) {
-    const el = document.createElement(tag);
-    if (props) {
-      for (const [k, v] of Object.entries(props)) {
-        if (v === undefined || v === null || v === false) continue;
-        if (k === "class") el.className = v;
-        else if (k === "text") el.textContent = v;
-        else if (k === "dataset") Object.assign(el.dataset, v);
-        else if (k.startsWith("on") && typeof v === "function") el.addEventListener(k.slice(2), v);
-        else if (v === true) el.setAttribute(k, "");
-        else el.setAttribute(k, String(v));
-      }
-    }
-    appendKids(el, kids);
-    return el;
-  }
-
-  function appendKids(el, kids) {
-    for (const k of kids.flat(Infinity)) {
-      if (k === null || k === undefined || k === false) continue;
-      el.append(k instanceof Node ? k : String(k));
-    }
-  }
-
-  function fill(el, ...kids) {
-    el.replaceChildren();
-    appendKids(el, kids);
-    return el;
-  }
+  const CHANNELS = {
+    twitter: "X (Twitter)", x: "X (Twitter)", facebook: "Facebook", messenger: "Messenger", instagram: "Instagram",
+    whatsapp: "WhatsApp", wechat: "WeChat", youtube: "YouTube", reddit: "Reddit", snapchat: "Snapchat", email: "E-mail",
+  };
 
   function parseTime(iso) {
     if (!iso) return NaN;
@@ -260,20 +78,8 @@
     return t("time.daysAgo", { count: Math.round(hrs / 24) });
   }
 
-  function clock(iso) {
-    const ts = parseTime(iso);
-    if (!Number.isFinite(ts)) return "";
-    const d = new Date(ts);
-    const now = new Date();
-    const time = d.toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit" });
-    if (d.toDateString() === now.toDateString()) return time;
-    return d.toLocaleDateString(lang, { day: "numeric", month: "short" }) + " " + time;
-  }
-
-  function fullTime(iso) {
-    const ts = parseTime(iso);
-    return Number.isFinite(ts) ? new Date(ts).toLocaleString(lang) : "";
-  }
+  const clock = (iso) => window.CabinUI.clock(iso, lang);
+  const fullTime = (iso) => window.CabinUI.fullTime(iso, lang);
 
   // A <time> element showing a short text with the exact moment on hover/long-press.
   function timeEl(iso, text) {
@@ -281,9 +87,7 @@
   }
 
   function channelName(ch) {
-    const key = "channel." + String(ch || "").toLowerCase();
-    const v = t(key);
-    return v === key ? String(ch || "") : v;
+    return CHANNELS[String(ch || "").toLowerCase()] || String(ch || "");
   }
 
   function byName(by) {
@@ -292,7 +96,9 @@
     const i = s.indexOf(":");
     if (i > 0) {
       const kind = s.slice(0, i);
-      const name = s.slice(i + 1);
+      let name = s.slice(i + 1);
+      // A tablet without a crew sign-in acts as its device id: a short form reads better.
+      if (/^[0-9a-f]{8}-[0-9a-f-]{27}$/i.test(name)) name = name.slice(0, 8);
       if (kind === "agent") return t("by.ground", { name });
       if (kind === "device" || kind === "crew") return t("by.crew", { name });
     }
@@ -315,52 +121,21 @@
   const OPEN_STATUSES = new Set(["new", "assigned", "delivered", "acknowledged"]);
   const ACKABLE = new Set(["assigned", "delivered"]);
   const OUTCOMES = ["resolved", "not_resolved", "passenger_not_on_board", "escalated"];
-  const QUICK_NOTES = ["quick.servedFirst", "quick.thanked", "quick.drink", "quick.notFound"];
+  const QUICK_NOTES = ["quick.servedFirst", "quick.apologised", "quick.drink", "quick.thanked", "quick.notFound", "quick.followUp"];
 
   // ---------------------------------------------------------------------------
   // API
   // ---------------------------------------------------------------------------
 
-  class ApiError extends Error {
-    constructor(code, message, status) {
-      super(message);
-      this.code = code;
-      this.status = status;
-    }
-  }
-
-  async function api(method, path, body) {
-    const ctrl = new AbortController();
-    const timer = setTimeout(() => ctrl.abort(), REQUEST_TIMEOUT_MS);
-    const opts = { method, headers: { Accept: "application/json" }, signal: ctrl.signal, cache: "no-store" };
-    if (body !== undefined) {
-      opts.headers["Content-Type"] = "application/json";
-      opts.body = JSON.stringify(body);
-    }
-    try {
-      let res;
-      try {
-        res = await fetch(API + path, opts);
-      } catch (e) {
-        if (e && e.name === "AbortError") throw new ApiError("timeout", t("error.timeout"), 0);
-        throw new ApiError("network", t("error.network"), 0);
-      }
-      let data = null;
-      try {
-        const text = await res.text();
-        data = text ? JSON.parse(text) : null;
-      } catch (_) {
-        data = null;
-      }
-      if (!res.ok) {
-        const err = data && data.error ? data.error : {};
-        throw new ApiError(err.code || "http_" + res.status, err.message || t("error.http", { status: res.status }), res.status);
-      }
-      return data;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
+  // Every call goes through the shared wrapper. The bearer token is there
+  // once the cabin asks for a crew sign-in (a 401 shows the keypad).
+  const api = window.CabinUI.client({
+    base: API,
+    timeoutMs: REQUEST_TIMEOUT_MS,
+    token: () => session.getItem(TOKEN_KEY) || "",
+    text: (code, status) => code === "timeout" ? t("error.timeout") : code === "network" ? t("error.network") : t("error.http", { status }),
+    onUnauthorized: () => lock(false),
+  });
 
   // ---------------------------------------------------------------------------
   // State
@@ -381,32 +156,16 @@
     busy: false,
     listScroll: 0,
     lastListErrorToast: "",
+    seatSig: "",
+    locked: false,
+    lockedByTimer: false,
   };
 
   // ---------------------------------------------------------------------------
   // Polling loops: one request at a time each, paused while the page is hidden.
   // ---------------------------------------------------------------------------
 
-  function makeLoop(fn, ms) {
-    let timer = null;
-    let running = false;
-    let again = false;
-    async function run() {
-      clearTimeout(timer);
-      timer = null;
-      if (running) { again = true; return; }
-      running = true;
-      try {
-        if (!document.hidden) await fn();
-      } catch (e) {
-        // fn reports its own errors; never let a loop die.
-      }
-      running = false;
-      if (again) { again = false; run(); return; }
-      timer = setTimeout(run, ms);
-    }
-    return run;
-  }
+  const makeLoop = (fn, ms) => window.CabinUI.makeLoop(fn, ms, () => !state.locked);
 
   async function refreshStatus() {
     const before = state.status ? state.status.flight_id : undefined;
@@ -534,7 +293,10 @@
   // ---------------------------------------------------------------------------
 
   function savedTheme() {
-    try { return localStorage.getItem(THEME_KEY) === "light" ? "light" : "dark"; } catch (_) { return "dark"; }
+    const saved = local.getItem(THEME_KEY);
+    if (saved === "light" || saved === "dark") return saved;
+    // Nothing picked on this tablet: follow the system (dark unless it asks for light).
+    return window.matchMedia && window.matchMedia("(prefers-color-scheme: light)").matches ? "light" : "dark";
   }
 
   function applyTheme(theme) {
@@ -551,7 +313,7 @@
 
   function toggleTheme() {
     const next = document.documentElement.getAttribute("data-theme") === "light" ? "dark" : "light";
-    try { localStorage.setItem(THEME_KEY, next); } catch (_) { /* private mode: not remembered */ }
+    local.setItem(THEME_KEY, next);
     applyTheme(next);
   }
 
@@ -560,14 +322,7 @@
   // ---------------------------------------------------------------------------
 
   function toast(message, kind) {
-    kind = kind || "info";
-    const box = $("#toasts");
-    if (!box) return;
-    const el = h("div", { class: "toast toast-" + kind, role: kind === "error" ? "alert" : "status", title: t("toast.dismiss") }, message);
-    el.addEventListener("click", () => el.remove());
-    box.append(el);
-    while (box.children.length > 3) box.firstElementChild.remove();
-    setTimeout(() => el.remove(), kind === "error" ? 7000 : 3000);
+    window.CabinUI.toast(message, kind, t("toast.dismiss"));
   }
 
   // ---------------------------------------------------------------------------
@@ -575,6 +330,7 @@
   // ---------------------------------------------------------------------------
 
   function route() {
+    if (location.hash === "#/seats") return { name: "seats", id: null };
     const m = /^#\/e\/(.+)$/.exec(location.hash);
     if (m) {
       try { return { name: "detail", id: decodeURIComponent(m[1]) }; } catch (_) { /* fall through */ }
@@ -589,10 +345,13 @@
   function renderMain() {
     const r = route();
     let key;
-    if (!state.status) key = "loading";
+    if (state.locked) key = "signin";
+    else if (!state.status) key = "loading";
     else if (!state.status.flight_id || state.changingFlight) key = "flight";
     else if (r.name === "detail") key = "detail:" + r.id;
+    else if (r.name === "seats") key = "seats";
     else key = "list";
+    renderNav(key);
     if (key === state.viewKey) return;
 
     if (state.viewKey === "list") state.listScroll = window.scrollY;
@@ -601,7 +360,13 @@
     const main = $("#main");
     main.replaceChildren();
 
-    if (key === "loading") {
+    if (key === "signin") {
+      main.append(buildSignIn());
+    } else if (key === "seats") {
+      state.seatSig = "";
+      main.append(h("section", { class: "seatmap-view" }, h("div", { id: "seatmap-body" })));
+      updateSeatMap();
+    } else if (key === "loading") {
       main.append(h("p", { class: "placeholder" }, t(state.statusFailed ? "loading.connecting" : "loading")));
     } else if (key === "flight") {
       main.append(buildFlightForm());
@@ -730,14 +495,38 @@
             e.handle ? t("card.via", { handle: e.handle, channel: channelName(e.channel) }) : channelName(e.channel),
             e.received_at ? " · " : null,
             e.received_at ? timeEl(e.received_at, ago(e.received_at)) : null)),
-        statusChip(e.status)),
-      e.text ? h("blockquote", { class: "words", dir: "auto", lang: e.language || undefined }, e.text) : null,
+        h("div", { class: "card-badges" },
+          statusChip(e.status),
+          e.flagged ? h("span", { class: "chip chip-flagged" }, t("card.flagged")) : null)),
+      e.text ? h("blockquote", { class: "words", dir: "auto", lang: e.language || undefined }, latestWords(e)) : null,
       e.instructions ? h("div", { class: "instr" },
         h("span", { class: "instr-label" }, t("card.instructions")),
-        h("p", { dir: "auto" }, e.instructions)) : null);
+        h("p", { dir: "auto" }, e.instructions)) : null,
+      lastActivity(e));
+  }
+
+  // latestWords: the passenger's newest message (what crew should read
+  // first), or the first one.
+  function latestWords(e) {
+    const msgs = Array.isArray(e.messages) ? e.messages : [];
+    return msgs.length ? msgs[msgs.length - 1].text || e.text : e.text;
+  }
+
+  // lastActivity: the latest thing someone did on board or on the ground, so
+  // a colleague's action shows in the list as soon as it syncs.
+  function lastActivity(e) {
+    const acts = [];
+    if (e.acknowledged) acts.push({ what: t("history.ack"), by: e.acknowledged.by, at: e.acknowledged.at });
+    if (e.resolution) acts.push({ what: t("outcome." + e.resolution.outcome), by: e.resolution.by, at: e.resolution.at });
+    for (const n of Array.isArray(e.notes) ? e.notes : []) acts.push({ what: t("history.note"), by: n.by, at: n.at });
+    if (!acts.length) return null;
+    acts.sort((a, b) => String(a.at).localeCompare(String(b.at)));
+    const last = acts[acts.length - 1];
+    return h("p", { class: "last-act muted small" }, t("card.lastBy", { what: last.what, by: byName(last.by) }), " · ", timeEl(last.at, ago(last.at)));
   }
 
   function updateList() {
+    if (state.viewKey === "seats") updateSeatMap();
     if (state.viewKey !== "list") return;
     const body = $("#list-body");
     if (!body) return;
@@ -768,6 +557,168 @@
       todo.length ? h("div", { class: "cards" }, todo.map(buildCard)) : null,
       done.length ? h("h2", { class: "section-title" }, t("list.done"), h("span", { class: "count" }, String(done.length))) : null,
       done.length ? h("div", { class: "cards cards-done" }, done.map(buildCard)) : null);
+  }
+
+  // ---------------------------------------------------------------------------
+  // Seat map: the cabin drawn from the seats the flight's enquiries name, on
+  // a default narrow-body (ABC DEF) or wide-body (ABC DEFG HJK) layout.
+  // ---------------------------------------------------------------------------
+
+  const NARROW = { blocks: [["A", "B", "C"], ["D", "E", "F"]], rows: 30 };
+  const WIDE = { blocks: [["A", "B", "C"], ["D", "E", "F", "G"], ["H", "J", "K"]], rows: 40 };
+
+  function parseSeat(seat) {
+    const m = /^\s*(\d{1,3})\s*([A-Z])\s*$/i.exec(String(seat || ""));
+    return m ? { row: Number(m[1]), letter: m[2].toUpperCase() } : null;
+  }
+
+  // cabinLayout picks the default layout that holds every seen seat letter,
+  // adds any letter it lacks as an extra block, and runs to the last seen row.
+  function cabinLayout(seats) {
+    const letters = new Set(seats.map((s) => s.letter));
+    const wide = [...letters].some((l) => l >= "G");
+    const base = wide ? WIDE : NARROW;
+    const known = new Set(base.blocks.flat());
+    const extra = [...letters].filter((l) => !known.has(l)).sort();
+    const blocks = extra.length ? base.blocks.concat([extra]) : base.blocks;
+    const maxRow = seats.reduce((m, s) => Math.max(m, s.row), 0);
+    return { blocks, rows: Math.max(base.rows, maxRow) };
+  }
+
+  function updateSeatMap() {
+    const body = $("#seatmap-body");
+    if (!body) return;
+    const list = state.enquiries || [];
+    const sig = JSON.stringify(list.map((e) => [e.id, e.seat, e.status, e.passenger_name, e.flagged]));
+    if (sig === state.seatSig) return;
+    state.seatSig = sig;
+
+    const bySeat = new Map();
+    const noSeat = [];
+    for (const e of list) {
+      const p = parseSeat(e.seat);
+      if (!p) { noSeat.push(e); continue; }
+      const key = p.row + p.letter;
+      const open = OPEN_STATUSES.has(e.status);
+      const cur = bySeat.get(key);
+      // One seat, several enquiries: show the one that still needs doing.
+      if (!cur || (open && !OPEN_STATUSES.has(cur.status))) bySeat.set(key, e);
+    }
+    const layout = cabinLayout([...bySeat.keys()].map(parseSeat));
+    const cols = ["row"];
+    layout.blocks.forEach((b, i) => { if (i) cols.push("aisle"); cols.push(...b); });
+
+    const cells = [h("div", { class: "sm-head" }), ...cols.slice(1).map((c) => h("div", { class: c === "aisle" ? "sm-aisle" : "sm-head" }, c === "aisle" ? "" : c))];
+    for (let r = 1; r <= layout.rows; r++) {
+      cells.push(h("div", { class: "sm-row" }, String(r)));
+      for (const c of cols.slice(1)) {
+        if (c === "aisle") { cells.push(h("div", { class: "sm-aisle" })); continue; }
+        const e = bySeat.get(r + c);
+        if (!e) { cells.push(h("div", { class: "sm-seat", title: t("seatmap.free") })); continue; }
+        const open = OPEN_STATUSES.has(e.status);
+        cells.push(h("a", {
+          class: "sm-seat sm-has " + (open ? "sm-open" : "sm-done") + (e.flagged ? " sm-flagged" : ""),
+          href: "#/e/" + encodeURIComponent(e.id),
+          "aria-label": t("seatmap.seat", { seat: r + c, name: e.passenger_name || e.customer || t("card.unknownPassenger") }),
+          title: e.passenger_name || "",
+          dataset: { seat: r + c },
+        }, r + c));
+      }
+    }
+    fill(body,
+      h("div", { class: "sm-top" },
+        h("h1", null, t("seatmap.title")),
+        h("div", { class: "sm-legend" },
+          h("span", null, h("i", { class: "sm-key sm-open" }), t("seatmap.open")),
+          h("span", null, h("i", { class: "sm-key sm-done" }), t("seatmap.done")),
+          h("span", null, h("i", { class: "sm-key sm-done sm-flagged" }), t("card.flagged")),
+          h("span", null, h("i", { class: "sm-key" }), t("seatmap.free")))),
+      list.length ? null : h("p", { class: "muted" }, t("seatmap.empty")),
+      h("div", { class: "seatmap", style: "grid-template-columns: 2.2rem " + cols.slice(1).map((c) => c === "aisle" ? "1.2rem" : "minmax(44px, 1fr)").join(" ") }, cells),
+      noSeat.length ? h("section", { class: "panel" },
+        h("h2", null, t("seatmap.noSeat")),
+        h("div", { class: "cards" }, noSeat.map(buildCard))) : null);
+  }
+
+  // ---------------------------------------------------------------------------
+  // Crew sign-in: shown when the cabin service asks for it (a 401), and after
+  // a signed-in tablet has not been touched for LOCK_AFTER_MS.
+  // ---------------------------------------------------------------------------
+
+  function lock(byTimer) {
+    session.removeItem(TOKEN_KEY);
+    if (state.locked) return;
+    state.locked = true;
+    state.lockedByTimer = !!byTimer;
+    state.enquiries = null;
+    state.detail = null;
+    renderMain();
+    renderHeader();
+  }
+
+  function buildSignIn() {
+    const staff = h("input", { id: "signin-staff", type: "text", inputmode: "numeric", autocomplete: "username", required: true });
+    const pin = h("input", { id: "signin-pin", type: "password", inputmode: "none", readonly: true, autocomplete: "current-password" });
+    const error = h("p", { class: "form-error", role: "alert", hidden: true });
+    const press = (d) => { pin.value = (pin.value + d).slice(0, 8); error.hidden = true; };
+    const keys = ["1", "2", "3", "4", "5", "6", "7", "8", "9"].map((d) => h("button", { type: "button", class: "key", onclick: () => press(d) }, d));
+    keys.push(h("button", { type: "button", class: "key key-fn", onclick: () => { pin.value = ""; } }, t("signin.clear")));
+    keys.push(h("button", { type: "button", class: "key", onclick: () => press("0") }, "0"));
+    keys.push(h("button", { type: "button", class: "key key-fn", onclick: () => { pin.value = pin.value.slice(0, -1); } }, t("signin.delete")));
+    const form = h("form", { class: "panel signin-form", novalidate: true },
+      h("h1", null, t("signin.title")),
+      h("p", { class: "muted" }, state.lockedByTimer ? t("signin.locked") : t("signin.intro")),
+      h("label", { for: "signin-staff" }, t("signin.staff")), staff,
+      h("label", { for: "signin-pin" }, t("signin.pin")), pin,
+      h("div", { class: "keypad" }, keys),
+      error,
+      h("button", { class: "btn btn-primary btn-big", type: "submit" }, t("signin.submit")));
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      try {
+        const res = await api("POST", "/session", { staff_number: staff.value.trim(), pin: pin.value });
+        if (!res || !res.token) throw new ApiError("unauthorized", t("signin.failed"), 401);
+        session.setItem(TOKEN_KEY, res.token);
+        state.locked = false;
+        state.lockedByTimer = false;
+        touch();
+        renderMain();
+        statusLoop();
+        listLoop();
+      } catch (e) {
+        state.locked = true; // a 401 here is a wrong PIN, not a reason to re-render
+        error.textContent = e.status === 401 || e.status === 403 ? t("signin.failed") : e.message;
+        error.hidden = false;
+        pin.value = "";
+      }
+    });
+    return form;
+  }
+
+  let idleTimer = null;
+  // touch restarts the inactivity clock; only a signed-in tablet locks.
+  function touch() {
+    clearTimeout(idleTimer);
+    if (session.getItem(TOKEN_KEY)) idleTimer = setTimeout(() => lock(true), LOCK_AFTER_MS);
+  }
+
+  function renderNav(key) {
+    const nav = $("#views");
+    if (!nav) return;
+    nav.hidden = key === "signin" || key === "flight" || key === "loading";
+    $("#nav-list").toggleAttribute("aria-current", key === "list" || key.startsWith("detail:"));
+    $("#nav-seats").toggleAttribute("aria-current", key === "seats");
+    $("#lock-btn").hidden = !session.getItem(TOKEN_KEY);
+  }
+
+  function setupLanguagePicker() {
+    const sel = $("#lang-select");
+    for (const [code, name] of Object.entries(LANGUAGES)) sel.append(h("option", { value: code, selected: code === lang }, name));
+    sel.setAttribute("aria-label", t("header.language"));
+    sel.addEventListener("change", () => {
+      local.setItem(LANG_KEY, sel.value);
+      location.reload(); // every text, date and plural follows the new language
+    });
   }
 
   // ---------------------------------------------------------------------------
@@ -853,12 +804,16 @@
             e.received_at ? " · " : null,
             e.received_at ? timeEl(e.received_at, t("detail.received", { time: ago(e.received_at) })) : null)),
         statusChip(e.status)),
+      e.flagged ? h("p", { class: "notice notice-flagged", role: "status" }, t("detail.flagged")) : null,
       h("section", { class: "panel" },
         h("h2", null, t("detail.customerWords")),
-        h("blockquote", { class: "words words-full", dir: "auto", lang: e.language || undefined }, e.text || "")),
+        h("blockquote", { class: "words words-full", dir: "auto", lang: e.language || undefined }, e.text || ""),
+        thread(e)),
       h("section", { class: "panel instr-panel" },
         h("h2", null, t("detail.instructions")),
-        e.instructions ? h("p", { class: "instr-text", dir: "auto" }, e.instructions) : h("p", { class: "muted" }, t("detail.noInstructions"))));
+        e.instructions ? h("p", { class: "instr-text", dir: "auto" }, e.instructions) : h("p", { class: "muted" }, t("detail.noInstructions")),
+        groundNotes(e)),
+      replies(e));
 
     // Seen
     const seen = $("#d-seen");
@@ -901,6 +856,37 @@
           applied ? null : h("span", { class: "h-effect" }, t("history.effect." + x.effect) === "history.effect." + x.effect ? String(x.effect) : t("history.effect." + x.effect), x.reason ? ": " + x.reason : ""));
       }))
       : h("p", { class: "muted" }, t("detail.noHistory")));
+  }
+
+  // thread: the passenger's later messages, oldest first (the first one is
+  // the enquiry's text).
+  function thread(e) {
+    const msgs = (Array.isArray(e.messages) ? e.messages : []).filter((m) => m.text && m.text !== e.text);
+    if (!msgs.length) return null;
+    return h("div", { class: "thread" },
+      h("h3", null, t("detail.thread")),
+      h("ol", { class: "msgs" }, msgs.map((m) => h("li", null,
+        h("p", { dir: "auto", lang: e.language || undefined }, m.text),
+        h("p", { class: "muted small" }, timeEl(m.at, clock(m.at)))))));
+  }
+
+  function replies(e) {
+    const rs = Array.isArray(e.replies) ? e.replies : [];
+    if (!rs.length) return null;
+    return h("section", { class: "panel" },
+      h("h2", null, t("detail.replies")),
+      h("ol", { class: "msgs msgs-reply" }, rs.map((r) => h("li", null,
+        h("p", { dir: "auto" }, r.text || ""),
+        h("p", { class: "muted small" }, byName(r.by), " · ", timeEl(r.at, clock(r.at)))))));
+  }
+
+  // groundNotes: what agents wrote on the enquiry, next to the instructions.
+  function groundNotes(e) {
+    const ns = (Array.isArray(e.notes) ? e.notes : []).filter((n) => String(n.by || "").startsWith("agent:"));
+    if (!ns.length) return null;
+    return h("div", { class: "ground-notes" },
+      h("h3", null, t("detail.groundNotes")),
+      ns.map((n) => h("p", { dir: "auto" }, n.text || "")));
   }
 
   function updateButtons() {
@@ -992,6 +978,13 @@
     translateStatic();
     applyTheme(savedTheme());
     $("#theme-btn").addEventListener("click", toggleTheme);
+    setupLanguagePicker();
+    $("#lock-btn").addEventListener("click", () => lock(false));
+    $("#lock-btn").setAttribute("aria-label", t("header.lock"));
+    for (const ev of ["pointerdown", "keydown"]) document.addEventListener(ev, touch, { passive: true });
+    if (window.matchMedia) {
+      window.matchMedia("(prefers-color-scheme: light)").addEventListener("change", () => applyTheme(savedTheme()));
+    }
     $("#sync-badge").addEventListener("click", toggleSyncDetails);
     $("#flight-btn").addEventListener("click", () => {
       state.changingFlight = true;
@@ -1024,6 +1017,7 @@
   window.CabinCrew = Object.freeze({
     t,
     strings: STRINGS,
+    lang,
     state,
     refresh() { statusLoop(); listLoop(); },
   });

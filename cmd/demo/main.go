@@ -209,6 +209,7 @@ func printGuide(w io.Writer, sys *system) {
 cabincare demo is running.
 
   Agent console (ground):  %s/#token=%s
+  Fleet dashboard:         %s/fleet.html#token=%s
   Purser's tablet:         %s/
   Cabin crew tablet:       %s/
   Admin token:             %s
@@ -225,8 +226,10 @@ Try this:
      the enquiry moves to the outcome, and the other tablet shows it too.
   5. In the console, assign another enquiry to %s: it appears on
      both tablets within a second while the link is up.
+  6. On the fleet dashboard, watch both tablets go offline on "off" and
+     come back on "on".
 
 Type "quit" or press Ctrl-C to stop.
-`, sys.Ground.URL(), sys.Token, sys.Cabins[0].URL(), sys.Cabins[1].URL(), sys.Token,
+`, sys.Ground.URL(), sys.Token, sys.Ground.URL(), sys.Token, sys.Cabins[0].URL(), sys.Cabins[1].URL(), sys.Token,
 		sys.Samples.Flights, sys.Samples.Enquiries, sys.Samples.Assigned, sys.Flight, sys.Flight)
 }

@@ -91,6 +91,7 @@ func (a *API) Register(e *echo.Echo) {
 	v1.GET("/metrics/response", a.responseMetrics)             // headline figures (5-minute refresh)
 	v1.GET("/metrics", a.metricsBreakdown)                     // ?figure=&by=&from=&to=
 	v1.GET("/outbound", a.outbound)                            // what the recording sender took
+	v1.POST("/qr", a.qr)                                       // {text}: a PNG QR code (the fleet dashboard's enrolment code)
 	v1.POST("/devices", a.createDevice)                        // {name} -> id, token (shown once)
 	v1.GET("/devices", a.listDevices)                          // ?flight=&online=true|false&problem=any|none|RULE
 	v1.GET("/devices/:id", a.getDevice)                        // ?history=24h: with its samples over that span
