@@ -2,6 +2,8 @@ package device
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -10,9 +12,11 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
 
 	"github.com/cabincare/cabincare/assets"
@@ -27,11 +31,24 @@ const Version = "0.1.0"
 
 // Config configures a cabin service.
 type Config struct {
-	Addr         string // local API listen address
-	DataDir      string // folder for cabin.db
-	Ground       string // ground server base URL
-	DeviceID     string
-	DeviceToken  string
+	Addr    string // local API listen address
+	DataDir string // folder for cabin.db
+	Ground  string // ground server base URL
+	// DeviceID and DeviceToken, when both are set, are the credential
+	// (automation); otherwise the one stored at enrolment is used.
+	DeviceID    string
+	DeviceToken string
+	// EnrolCode is a one-time code from POST /api/v1/devices, exchanged
+	// at the ground on Open for the credential, which is then stored.
+	EnrolCode string
+	// Insecure allows a plain http:// or ws:// ground URL. Without it the
+	// sync link must be TLS: the token and passenger data cross it.
+	Insecure bool
+	// TLSCert and TLSKey serve the local API over HTTPS.
+	TLSCert, TLSKey string
+	// GroundCA, if set, is the pool of certificate authorities the ground's
+	// certificate must chain to (a private CA); the system pool otherwise.
+	GroundCA     *x509.CertPool
 	ReconnectMin time.Duration
 	ReconnectMax time.Duration
 	Compress     bool
@@ -71,11 +88,15 @@ func New(cfg Config) *Service {
 // Open opens the store and the listener. A corrupt store is refused (see
 // store.ErrCorrupt).
 func (s *Service) Open() (err error) {
-	if s.cfg.DeviceID == "" || s.cfg.DeviceToken == "" {
-		return errors.New("a device id and token are required (--device-id, --device-token)")
+	if (s.cfg.DeviceID == "") != (s.cfg.DeviceToken == "") {
+		return errors.New("--device-id and --device-token go together")
 	}
-	if _, err := syncclient.SyncURL(s.cfg.Ground); err != nil {
+	target, err := syncclient.SyncURL(s.cfg.Ground)
+	if err != nil {
 		return err
+	}
+	if strings.HasPrefix(target, "ws://") && !s.cfg.Insecure {
+		return fmt.Errorf("ground URL %q is not TLS: use https:// (or --insecure on a trusted test network)", s.cfg.Ground)
 	}
 	if err := os.MkdirAll(s.cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("create data folder: %w", err)
@@ -89,14 +110,15 @@ func (s *Service) Open() (err error) {
 			st.Close()
 		}
 	}()
-	if err := st.SetDeviceID(s.cfg.DeviceID); err != nil {
+	if err := s.credential(st); err != nil {
 		return err
 	}
 	s.Store = st
 	s.Sync = syncclient.New(syncclient.Config{
 		Ground: s.cfg.Ground, DeviceID: s.cfg.DeviceID, Token: s.cfg.DeviceToken, AppVersion: Version,
 		ReconnectMin: s.cfg.ReconnectMin, ReconnectMax: s.cfg.ReconnectMax, Compress: s.cfg.Compress,
-		Log: s.log.With("device", s.cfg.DeviceID),
+		Log:    s.log.With("device", s.cfg.DeviceID),
+		Dialer: &websocket.Dialer{HandshakeTimeout: 15 * time.Second, Proxy: http.ProxyFromEnvironment, TLSClientConfig: s.tlsClient()},
 	}, st)
 
 	ui, err := fs.Sub(assets.FS, "crew")
@@ -116,11 +138,52 @@ func (s *Service) Open() (err error) {
 	return nil
 }
 
+func (s *Service) tlsClient() *tls.Config {
+	return &tls.Config{RootCAs: s.cfg.GroundCA, MinVersion: tls.VersionTLS12}
+}
+
+// credential settles the device's identity: a new enrolment, the flags, or
+// what an earlier enrolment stored, in that order.
+func (s *Service) credential(st *store.Store) error {
+	switch {
+	case s.cfg.EnrolCode != "":
+		hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+			Proxy: http.ProxyFromEnvironment, TLSClientConfig: s.tlsClient(), TLSHandshakeTimeout: 15 * time.Second,
+		}}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		c, err := syncclient.Enrol(ctx, hc, s.cfg.Ground, s.cfg.EnrolCode)
+		if err != nil {
+			return fmt.Errorf("enrol: %w", err)
+		}
+		if err := st.SetCredential(c.DeviceID, c.Token); err != nil {
+			return err
+		}
+		s.cfg.DeviceID, s.cfg.DeviceToken = c.DeviceID, c.Token
+		s.log.Info("device enrolled", "device", c.DeviceID)
+	case s.cfg.DeviceID != "":
+		if err := st.SetDeviceID(s.cfg.DeviceID); err != nil {
+			return err
+		}
+	default:
+		s.cfg.DeviceID, s.cfg.DeviceToken = st.Credential()
+		if s.cfg.DeviceID == "" || s.cfg.DeviceToken == "" {
+			return errors.New("this tablet is not enrolled: start it once with --enrol CODE (from POST /api/v1/devices), or give --device-id and --device-token")
+		}
+	}
+	return nil
+}
+
 // Addr is the local API's address (after Open).
 func (s *Service) Addr() string { return s.ln.Addr().String() }
 
 // URL is the local API's base URL (after Open).
-func (s *Service) URL() string { return "http://" + s.Addr() }
+func (s *Service) URL() string {
+	if s.cfg.TLSCert != "" {
+		return "https://" + s.Addr()
+	}
+	return "http://" + s.Addr()
+}
 
 // Run serves the local API and syncs until ctx is done, then stops both and
 // closes the store.
@@ -128,6 +191,8 @@ func (s *Service) Run(ctx context.Context) error {
 	srv := &http.Server{
 		Handler:           s.echo,
 		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       120 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
@@ -138,7 +203,13 @@ func (s *Service) Run(ctx context.Context) error {
 	wg.Add(1)
 	go func() { defer wg.Done(); syncErr = s.Sync.Run(syncCtx) }()
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(s.ln) }()
+	go func() {
+		if s.cfg.TLSCert != "" {
+			errc <- srv.ServeTLS(s.ln, s.cfg.TLSCert, s.cfg.TLSKey)
+			return
+		}
+		errc <- srv.Serve(s.ln)
+	}()
 	var serveErr error
 	select {
 	case <-ctx.Done():

@@ -370,7 +370,7 @@ func TestCorruptStoreRefusesToStart(t *testing.T) {
 			before, _ := os.ReadFile(path)
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, bins.cabin, "--addr", freeAddr(t), "--data", filepath.Dir(path), "--ground", "http://127.0.0.1:1",
+			cmd := exec.CommandContext(ctx, bins.cabin, "--addr", freeAddr(t), "--data", filepath.Dir(path), "--ground", "http://127.0.0.1:1", "--insecure",
 				"--device-id", "tablet-1", "--device-token", "x", "--log-format", "text")
 			var stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &stderr, &stderr

@@ -230,10 +230,19 @@ type deviceCreds struct {
 	Token string `json:"token"`
 }
 
+// newDevice registers a device and exchanges its enrolment code, as
+// `cabin --enrol` does.
 func (g *ground) newDevice(name string) deviceCreds {
-	var d deviceCreds
-	g.api("POST", "/devices", map[string]string{"name": name}, 201, &d)
-	return d
+	var created struct {
+		Code string `json:"enrolment_code"`
+	}
+	g.api("POST", "/devices", map[string]string{"name": name}, 201, &created)
+	var d struct {
+		ID    string `json:"device_id"`
+		Token string `json:"token"`
+	}
+	call(g.t, "POST", g.url()+"/api/v1/enrol", "", map[string]string{"code": created.Code}, 200, &d)
+	return deviceCreds{ID: d.ID, Token: d.Token}
 }
 
 // cabin is an in-process cabin service.
@@ -290,7 +299,7 @@ func startCabin(t testing.TB, g *ground, name string) *cabin {
 func (c *cabin) start() {
 	c.t.Helper()
 	c.svc = device.New(device.Config{
-		Addr: c.addr, DataDir: c.dir, Ground: c.groundURL(), DeviceID: c.creds.ID, DeviceToken: c.creds.Token,
+		Addr: c.addr, DataDir: c.dir, Ground: c.groundURL(), DeviceID: c.creds.ID, DeviceToken: c.creds.Token, Insecure: true,
 		ReconnectMin: 20 * time.Millisecond, ReconnectMax: 200 * time.Millisecond, Compress: true, Log: testLog(c.t),
 	})
 	var err error

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -37,8 +38,13 @@ type Config struct {
 	// handshake.
 	WebhookSecret      string
 	WebhookVerifyToken string
-	Log                *slog.Logger
-	Now                func() time.Time
+	// TLSCert and TLSKey (PEM files) serve HTTPS and wss:// sync; both or
+	// neither.
+	TLSCert, TLSKey string
+	// SessionTTL bounds a web login; EnrolTTL a device enrolment code.
+	SessionTTL, EnrolTTL time.Duration
+	Log                  *slog.Logger
+	Now                  func() time.Time
 }
 
 // DefaultConfig returns the defaults used by cmd/ground.
@@ -59,6 +65,7 @@ type Server struct {
 	Store *store.Store
 	Hub   *hub.Hub
 	Care  *care.Service
+	API   *api.API
 	echo  *echo.Echo
 	ln    net.Listener
 }
@@ -82,6 +89,15 @@ func New(cfg Config) *Server {
 func (s *Server) Open() (err error) {
 	if s.cfg.AdminToken == "" {
 		return errors.New("an admin token is required (--admin-token or CABINCARE_ADMIN_TOKEN)")
+	}
+	if (s.cfg.TLSCert == "") != (s.cfg.TLSKey == "") {
+		return errors.New("--tls-cert and --tls-key go together")
+	}
+	if s.cfg.TLSCert != "" {
+		// Fail at start, not at the first handshake.
+		if _, err := tls.LoadX509KeyPair(s.cfg.TLSCert, s.cfg.TLSKey); err != nil {
+			return fmt.Errorf("load TLS key pair: %w", err)
+		}
 	}
 	if err := os.MkdirAll(s.cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("create data folder: %w", err)
@@ -110,10 +126,12 @@ func (s *Server) Open() (err error) {
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	(&api.API{
+	s.API = &api.API{
 		Store: st, Care: s.Care, Hub: s.Hub, AdminToken: s.cfg.AdminToken, UI: ui, Log: s.log, Now: s.cfg.Now,
 		WebhookSecret: s.cfg.WebhookSecret, WebhookVerifyToken: s.cfg.WebhookVerifyToken,
-	}).Register(e)
+		SessionTTL: s.cfg.SessionTTL, EnrolTTL: s.cfg.EnrolTTL,
+	}
+	s.API.Register(e)
 	s.echo = e
 
 	ln, err := net.Listen("tcp", s.cfg.Addr)
@@ -125,11 +143,19 @@ func (s *Server) Open() (err error) {
 	return nil
 }
 
+// Routes is echo's route table (after Open); tests walk it.
+func (s *Server) Routes() []*echo.Route { return s.echo.Routes() }
+
 // Addr is the address the server listens on (after Open).
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
 // URL is the server's base URL (after Open).
-func (s *Server) URL() string { return "http://" + s.Addr() }
+func (s *Server) URL() string {
+	if s.cfg.TLSCert != "" {
+		return "https://" + s.Addr()
+	}
+	return "http://" + s.Addr()
+}
 
 // Run serves until ctx is done, then shuts down gracefully: HTTP first,
 // then every sync session (Shutdown does not wait for hijacked
@@ -138,12 +164,22 @@ func (s *Server) Run(ctx context.Context) error {
 	srv := &http.Server{
 		Handler:           s.echo,
 		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return ctx },
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		// Every phase has a limit: headers, a whole request (bodies are at
+		// most 1 MiB; the sync socket sets its own deadlines once
+		// upgraded), and an idle keep-alive.
+		ReadTimeout: 60 * time.Second,
+		IdleTimeout: 120 * time.Second,
+		BaseContext: func(net.Listener) context.Context { return ctx },
+		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(s.ln) }()
+	go func() {
+		if s.cfg.TLSCert != "" {
+			errc <- srv.ServeTLS(s.ln, s.cfg.TLSCert, s.cfg.TLSKey)
+			return
+		}
+		errc <- srv.Serve(s.ln)
+	}()
 	var serveErr error
 	select {
 	case <-ctx.Done():

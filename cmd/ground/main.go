@@ -10,7 +10,9 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
+	"time"
 
 	"github.com/cabincare/cabincare/flagenv"
 	"github.com/cabincare/cabincare/server"
@@ -45,6 +47,11 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.DurationVar(&cfg.SLA, "sla", cfg.SLA, "response promise: each enquiry's deadline is its arrival plus this, scaled by its priority")
 	fs.StringVar(&cfg.WebhookSecret, "webhook-secret", "", "secret that signs the channel webhooks (HMAC-SHA256); empty disables the webhook routes")
 	fs.StringVar(&cfg.WebhookVerifyToken, "webhook-verify-token", "", "token Meta sends in its webhook subscription handshake (hub.verify_token)")
+	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "TLS certificate (PEM) for HTTPS and wss:// sync; with --tls-key")
+	fs.StringVar(&cfg.TLSKey, "tls-key", "", "TLS private key (PEM); with --tls-cert")
+	fs.DurationVar(&cfg.SessionTTL, "session-ttl", 12*time.Hour, "how long a web login lasts")
+	fs.DurationVar(&cfg.EnrolTTL, "enrol-ttl", 15*time.Minute, "how long a device enrolment code can be used")
+	origins := fs.String("allowed-origins", "", "comma-separated browser origins, besides the server's own, allowed to open the sync WebSocket")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	logFormat := fs.String("log-format", "json", "log format: json or text")
 	err := flagenv.Parse(fs, args, map[string]string{
@@ -52,12 +59,17 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		"heartbeat": "CABINCARE_HEARTBEAT", "max-frame": "CABINCARE_MAX_FRAME", "compress": "CABINCARE_COMPRESS",
 		"shutdown-timeout": "CABINCARE_SHUTDOWN_TIMEOUT", "log-level": "CABINCARE_LOG_LEVEL", "log-format": "CABINCARE_LOG_FORMAT",
 		"sla": "CABINCARE_SLA", "webhook-secret": "CABINCARE_WEBHOOK_SECRET", "webhook-verify-token": "CABINCARE_WEBHOOK_VERIFY_TOKEN",
+		"tls-cert": "CABINCARE_TLS_CERT", "tls-key": "CABINCARE_TLS_KEY", "session-ttl": "CABINCARE_SESSION_TTL",
+		"enrol-ttl": "CABINCARE_ENROL_TTL", "allowed-origins": "CABINCARE_ALLOWED_ORIGINS",
 	}, os.LookupEnv)
 	if err != nil {
 		return err
 	}
 	if cfg.Log, err = flagenv.Logger(stderr, *logLevel, *logFormat); err != nil {
 		return err
+	}
+	if *origins != "" {
+		cfg.Hub.AllowedOrigins = strings.Split(*origins, ",")
 	}
 	srv := server.New(cfg)
 	if err := srv.Open(); err != nil {

@@ -105,6 +105,27 @@ func (g *Ground) MustCall(method, path, body string, want int, out any) []byte {
 	return raw
 }
 
+// Enrol exchanges an enrolment code for a device credential.
+func (g *Ground) Enrol(code string) api.EnrolResponse {
+	g.t.Helper()
+	status, _, raw := g.Do("POST", "/api/v1/enrol", "", strings.NewReader(`{"code":"`+code+`"}`))
+	var out api.EnrolResponse
+	if status != http.StatusOK || json.Unmarshal(raw, &out) != nil || out.Token == "" {
+		g.t.Fatalf("enrol %s = %d %s", code, status, raw)
+	}
+	return out
+}
+
+// MustDevice registers a device and enrols it.
+func (g *Ground) MustDevice(name string) api.EnrolResponse {
+	g.t.Helper()
+	var d struct {
+		Code string `json:"enrolment_code"`
+	}
+	g.MustCall("POST", "/api/v1/devices", `{"name":"`+name+`"}`, http.StatusCreated, &d)
+	return g.Enrol(d.Code)
+}
+
 // Snapshot is everything an admin can read that a refused request must
 // leave alone: flights, every enquiry in full (with its history), devices,
 // and the store's head sequence.
@@ -418,16 +439,17 @@ func TestDevices(t *testing.T) {
 	var created struct {
 		ID    string `json:"id"`
 		Name  string `json:"name"`
+		Code  string `json:"enrolment_code"`
 		Token string `json:"token"`
 	}
 	g.MustCall("POST", "/api/v1/devices", `{"name":"  Tablet 12  "}`, http.StatusCreated, &created)
-	if created.ID == "" || created.Name != "Tablet 12" || len(created.Token) < 40 {
-		t.Fatalf("created = %+v, want an id, trimmed name and a 256-bit token", created)
+	if created.ID == "" || created.Name != "Tablet 12" || len(created.Code) != 11 || created.Token != "" {
+		t.Fatalf("created = %+v, want an id, trimmed name, an enrolment code and no token", created)
 	}
-	var second struct{ Token string }
-	g.MustCall("POST", "/api/v1/devices", `{"name":"Tablet 13"}`, http.StatusCreated, &second)
-	if second.Token == created.Token {
-		t.Fatal("two devices got the same token")
+	created.Token = g.Enrol(created.Code).Token
+	second := g.MustDevice("Tablet 13")
+	if second.Token == created.Token || len(created.Token) < 40 {
+		t.Fatal("two devices got the same token, or a short one")
 	}
 
 	raw := g.MustCall("GET", "/api/v1/devices", "", http.StatusOK, nil)

@@ -2,13 +2,13 @@ package store
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/subtle"
 	"sort"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/cabincare/cabincare/server/auth"
 	"github.com/cabincare/cabincare/syncproto"
 )
 
@@ -99,10 +99,7 @@ type Device struct {
 }
 
 // HashToken hashes a device token for storage and comparison.
-func HashToken(token string) []byte {
-	h := sha256.Sum256([]byte(token))
-	return h[:]
-}
+func HashToken(token string) []byte { return auth.HashToken(token) }
 
 // CreateDevice registers a device.
 func (s *Store) CreateDevice(ctx context.Context, d *Device) error {
@@ -126,7 +123,7 @@ func (s *Store) Authenticate(ctx context.Context, id, token string) (*Device, er
 		subtle.ConstantTimeCompare(want, make([]byte, len(want)))
 		return nil, syncproto.Errorf(syncproto.CodeUnauthorized, "unknown device or bad token")
 	}
-	if subtle.ConstantTimeCompare(want, d.TokenHash) != 1 {
+	if !deviceTokenMatches(d.TokenHash, want) {
 		return nil, syncproto.Errorf(syncproto.CodeUnauthorized, "unknown device or bad token")
 	}
 	if d.RevokedAt != nil {

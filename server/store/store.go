@@ -45,11 +45,17 @@ var (
 	bktFigOnboard = []byte("figonboard") // at ms + id -> Figure: crew outcomes
 	bktArrivals   = []byte("arrivals")   // received ms + id -> first response time (ms, 8 bytes) or nothing yet
 	bktTemplates  = []byte("templates")  // template id -> Template
+	// People and credentials (users.go, audit.go, enrol.go).
+	bktUsers  = []byte("users")  // username -> User
+	bktTokens = []byte("tokens") // SHA-256 of the token -> Token
+	bktAudit  = []byte("audit")  // sequence (8 bytes, big-endian) -> AuditEvent
+	bktEnrol  = []byte("enrol")  // SHA-256 of the enrolment code -> Enrolment
 
 	allBuckets = [][]byte{
 		bktMeta, bktLog, bktOpIdx, bktEnqOps, bktEnquiries, bktByExt, bktFeed, bktDelivery, bktFlights, bktDevices,
 		bktPax, bktPaxPNR, bktPaxName, bktPaxHandle, bktPaxChanHandle,
 		bktCare, bktQueue, bktOpen, bktThreads, bktFigFirst, bktFigResolve, bktFigOnboard, bktArrivals, bktTemplates,
+		bktUsers, bktTokens, bktAudit, bktEnrol,
 	}
 
 	keyEpoch = []byte("epoch")
