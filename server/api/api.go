@@ -143,6 +143,7 @@ func (a *API) Register(e *echo.Echo) {
 	r(http.MethodGet, "/devices/:id", admin, a.getDevice)                 //
 	r(http.MethodPost, "/devices/:id/revoke", admin, a.revokeDevice)      // disconnects at once
 	r(http.MethodPost, "/devices/:id/rotate", admin, a.rotateDevice)      // -> a new enrolment_code; the old credential ends when it is used
+	r(http.MethodPut, "/devices/:id/flights", admin, a.bindDevice)        // {aircraft:[REG],flights:[ID]}: the flights it may serve ([] and []: any)
 	r(http.MethodPost, "/users", admin, a.createUser)                     // {username,password,role}
 	r(http.MethodGet, "/users", admin, a.listUsers)                       //
 	r(http.MethodPut, "/users/:username", admin, a.updateUser)            // {role,password,disabled}: ends the user's sessions
@@ -418,13 +419,21 @@ type DeviceView struct {
 	Cursors   map[string]uint64     `json:"cursors"`
 	State     syncproto.DeviceState `json:"state"`
 	SessionID string                `json:"session_id,omitempty"`
+	// Binding is which flights the device may serve (empty: any).
+	Binding store.Binding `json:"binding"`
 }
 
 func (a *API) deviceView(d *store.Device) DeviceView {
 	v := DeviceView{
 		ID: d.ID, Name: d.Name, Revoked: d.RevokedAt != nil, CreatedAt: d.CreatedAt,
 		LastSeen: d.LastSeen, LastSync: d.LastSync, Flights: d.Flights, CursorLag: d.CursorLag,
-		Cursors: d.Cursors, State: d.State, Pending: d.State.Outbox,
+		Cursors: d.Cursors, State: d.State, Pending: d.State.Outbox, Binding: d.Binding,
+	}
+	if v.Binding.Aircraft == nil {
+		v.Binding.Aircraft = []string{}
+	}
+	if v.Binding.Flights == nil {
+		v.Binding.Flights = []string{}
 	}
 	if v.Flights == nil {
 		v.Flights = []string{}

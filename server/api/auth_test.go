@@ -107,6 +107,7 @@ var wantRoles = map[string]auth.Role{
 	"GET /api/v1/devices/:id":             auth.RoleAdmin,
 	"POST /api/v1/devices/:id/revoke":     auth.RoleAdmin,
 	"POST /api/v1/devices/:id/rotate":     auth.RoleAdmin,
+	"PUT /api/v1/devices/:id/flights":     auth.RoleAdmin,
 	"POST /api/v1/users":                  auth.RoleAdmin,
 	"GET /api/v1/users":                   auth.RoleAdmin,
 	"PUT /api/v1/users/:username":         auth.RoleAdmin,
@@ -230,6 +231,9 @@ func fixtures(g *Ground) map[string]func(caller string) call {
 		},
 		"POST /api/v1/devices/:id/rotate": func(string) call {
 			return call{path: v1 + "/devices/" + device() + "/rotate", ok: 200}
+		},
+		"PUT /api/v1/devices/:id/flights": func(string) call {
+			return call{path: v1 + "/devices/" + device() + "/flights", body: `{"aircraft":["PH-BVA"],"flights":["` + flightID + `"]}`, ok: 200}
 		},
 		"POST /api/v1/users": func(string) call {
 			return call{path: v1 + "/users", body: fmt.Sprintf(`{"username":"new-%d","password":%q,"role":"agent"}`, next(), testPassword), ok: 201}

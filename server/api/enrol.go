@@ -2,6 +2,7 @@ package api
 
 import (
 	"crypto/rand"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -125,6 +126,39 @@ func (a *API) enrol(c echo.Context) error {
 	a.audit(ctx, store.AuditEvent{Kind: store.AuditDeviceEnrolled, Actor: "device:" + d.ID, Subject: "device:" + d.ID, Remote: ip})
 	a.Log.Info("device enrolled", "device", d.ID, "name", d.Name)
 	return c.JSON(http.StatusOK, EnrolResponse{DeviceID: d.ID, Token: token, Name: d.Name})
+}
+
+// bindDevice sets which flights a device may serve. The device's session
+// is closed so that its next handshake is checked against the new binding.
+func (a *API) bindDevice(c echo.Context) error {
+	var in store.Binding
+	if err := jsonapi.Bind(c, &in, false); err != nil {
+		return err
+	}
+	if len(in.Aircraft) > 64 || len(in.Flights) > 64 {
+		return syncproto.Errorf(syncproto.CodeInvalid, "at most 64 aircraft and 64 flights")
+	}
+	for _, list := range [][]string{in.Aircraft, in.Flights} {
+		for i, v := range list {
+			list[i] = strings.TrimSpace(v)
+			if list[i] == "" || len(list[i]) > syncproto.MaxShortLen {
+				return syncproto.Errorf(syncproto.CodeInvalid, "aircraft and flights must be non-empty names of at most %d bytes", syncproto.MaxShortLen)
+			}
+		}
+	}
+	ctx := c.Request().Context()
+	for _, f := range in.Flights {
+		if _, err := a.Store.Flight(ctx, f); err != nil {
+			return err
+		}
+	}
+	id := c.Param("id")
+	if err := a.Store.UpdateDevice(ctx, id, func(d *store.Device) error { d.Binding = in; return nil }); err != nil {
+		return err
+	}
+	a.Hub.Disconnect(id, syncproto.CodeOutOfScope, "the flights this device may serve changed; reconnect")
+	a.audit(ctx, store.AuditEvent{Kind: store.AuditDeviceBound, Actor: principal(c).Who(), Subject: "device:" + id, Remote: remote(c), Detail: fmt.Sprintf("aircraft %v flights %v", in.Aircraft, in.Flights)})
+	return a.getDevice(c)
 }
 
 func (a *API) auditLog(c echo.Context) error {

@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/gorilla/websocket"
 
+	"github.com/cabincare/cabincare/server/auth"
 	"github.com/cabincare/cabincare/server/store"
 	"github.com/cabincare/cabincare/syncproto"
 )
@@ -28,6 +29,8 @@ type Store interface {
 	AckChanges(ctx context.Context, deviceID, flight string, cursor uint64) ([]uuid.UUID, error)
 	FlightHead(ctx context.Context, flight string) (uint64, error)
 	OpIDAt(ctx context.Context, seq uint64) (uuid.UUID, error)
+	OutOfScope(ctx context.Context, deviceID string, flights []string) ([]string, error)
+	AppendAudit(ctx context.Context, e store.AuditEvent) error
 }
 
 var _ Store = (*store.Store)(nil)
@@ -42,6 +45,11 @@ type Config struct {
 	Window       int           // [4] Changes frames in flight before an ack
 	SendQueue    int           // [64] frames queued for the writer
 	Compress     bool          // zstd on outgoing frames
+	// FrameRate and FrameBurst cap the frames one session may send
+	// [200 per second, bursts of 2,000]; past them it is closed with
+	// rate_limited.
+	FrameRate  float64
+	FrameBurst int
 	// AllowedOrigins lists browser origins allowed to open the WebSocket;
 	// requests with no Origin header (devices) are always allowed.
 	AllowedOrigins []string
@@ -69,6 +77,12 @@ func (c *Config) defaults() {
 	if c.SendQueue <= 0 {
 		c.SendQueue = 64
 	}
+	if c.FrameRate <= 0 {
+		c.FrameRate = 200
+	}
+	if c.FrameBurst <= 0 {
+		c.FrameBurst = 2000
+	}
 }
 
 // Hub accepts device sessions and fans changes out to them.
@@ -81,6 +95,8 @@ type Hub struct {
 	// OnApplied, if set, is called after a device's ops are stored, with
 	// the results, so other parts (metrics, consoles) can follow.
 	OnApplied func([]store.Result)
+	// auditLimit caps the refused handshakes audited per address.
+	auditLimit *auth.Limiter
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -103,6 +119,9 @@ func New(cfg Config, st Store, clock *syncproto.Clock, log *slog.Logger) *Hub {
 		cancel:   cancel,
 		sessions: map[string]*session{},
 		byFlight: map[string]map[*session]struct{}{},
+		// 20 refused handshakes per address per 15 minutes reach the
+		// audit log; the rest only the log.
+		auditLimit: auth.NewLimiter(20, 15*time.Minute),
 	}
 }
 

@@ -203,6 +203,7 @@ func (s *session) handshake(ctx context.Context) (*syncproto.Hello, error) {
 	s.deviceID = hello.DeviceID
 	dev, err := s.hub.store.Authenticate(ctx, hello.DeviceID, hello.Token)
 	if err != nil {
+		s.hub.auditRefusedHandshake(ctx, s.remote, hello.DeviceID, err)
 		return nil, err
 	}
 	if len(hello.Flights) > 64 {
@@ -239,6 +240,9 @@ func (s *session) handshake(ctx context.Context) (*syncproto.Hello, error) {
 			c = 0
 		}
 		flights[f] = c
+	}
+	if err := s.dropOutOfScope(ctx, flights); err != nil {
+		return nil, err
 	}
 	now := time.Now()
 	s.mu.Lock()
@@ -350,8 +354,12 @@ func (s *session) writer() {
 
 func (s *session) reader(ctx context.Context) error {
 	silence := 3 * s.hub.cfg.Heartbeat
+	bucket := newFrameBucket(s.hub.cfg.FrameRate, s.hub.cfg.FrameBurst)
 	for {
 		f, err := s.readFrame(silence)
+		if err == nil && !bucket.take(time.Now()) {
+			return syncproto.Errorf(syncproto.CodeRateLimited, "more than %g frames a second", s.hub.cfg.FrameRate)
+		}
 		if err != nil {
 			select {
 			case <-s.done:
@@ -420,6 +428,9 @@ func (s *session) handle(ctx context.Context, f syncproto.Frame) error {
 		}
 		if len(sub.Flights) > 64 {
 			return syncproto.Errorf(syncproto.CodeInvalid, "a device may serve at most 64 flights")
+		}
+		if err := s.dropOutOfScope(ctx, sub.Flights); err != nil {
+			return err
 		}
 		s.mu.Lock()
 		next := map[string]uint64{}
@@ -490,6 +501,7 @@ func (s *session) handlePush(ctx context.Context, p *syncproto.Push) error {
 			s.log.Warn("op refused", "op", r.ID, "code", r.Code, "reason", r.Message)
 		}
 	}
+	s.auditRefusedOps(ctx, results)
 	if len(touched) > 0 {
 		s.hub.Notify(touched)
 	}
