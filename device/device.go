@@ -46,6 +46,11 @@ type Config struct {
 	Insecure bool
 	// TLSCert and TLSKey serve the local API over HTTPS.
 	TLSCert, TLSKey string
+	// APIToken, if set, is a bearer token for automation on the local API,
+	// besides crew sessions.
+	APIToken string
+	// SessionIdle locks a crew session unused this long.
+	SessionIdle time.Duration
 	// GroundCA, if set, is the pool of certificate authorities the ground's
 	// certificate must chain to (a private CA); the system pool otherwise.
 	GroundCA     *x509.CertPool
@@ -64,6 +69,7 @@ func DefaultConfig() Config {
 		ReconnectMin: 500 * time.Millisecond,
 		ReconnectMax: 30 * time.Second,
 		Compress:     true,
+		SessionIdle:  api.DefaultSessionIdle,
 	}
 }
 
@@ -127,7 +133,9 @@ func (s *Service) Open() (err error) {
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	(&api.API{Store: st, IDs: syncproto.NewIDs(), Sync: s.Sync, DeviceID: s.cfg.DeviceID, UI: ui, Log: s.log}).Register(e)
+	(&api.API{Store: st, IDs: syncproto.NewIDs(), Sync: s.Sync, DeviceID: s.cfg.DeviceID, UI: ui, Log: s.log,
+		APIToken: s.cfg.APIToken, SessionIdle: s.cfg.SessionIdle,
+	}).Register(e)
 	s.echo = e
 	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {

@@ -14,11 +14,17 @@ import (
 
 	"github.com/cabincare/cabincare/device"
 	"github.com/cabincare/cabincare/faultlink"
+	"github.com/cabincare/cabincare/secrethash"
 	"github.com/cabincare/cabincare/server"
 	"github.com/cabincare/cabincare/server/hub"
 )
 
-const adminToken = "e2e-admin-token"
+const (
+	adminToken = "e2e-admin-token"
+	// cabinToken is the cabins' automation token: tests drive the local
+	// API as a script would, without a crew sign-in.
+	cabinToken = "e2e-cabin-token"
+)
 
 func testLog(t testing.TB) *slog.Logger {
 	if os.Getenv("E2E_LOG") != "" {
@@ -69,6 +75,8 @@ func (g *ground) start() {
 	cfg := server.Config{
 		Addr: g.addr, DataDir: g.dir, AdminToken: adminToken, Log: testLog(g.t),
 		Hub: hub.Config{Heartbeat: 500 * time.Millisecond, Compress: true},
+		// Cheap PIN hashes: same format and check, fast under -race.
+		PINParams: secrethash.Params{Memory: 64, Time: 1, Threads: 1},
 	}
 	if g.tune != nil {
 		g.tune(&cfg)
@@ -299,7 +307,7 @@ func startCabin(t testing.TB, g *ground, name string) *cabin {
 func (c *cabin) start() {
 	c.t.Helper()
 	c.svc = device.New(device.Config{
-		Addr: c.addr, DataDir: c.dir, Ground: c.groundURL(), DeviceID: c.creds.ID, DeviceToken: c.creds.Token, Insecure: true,
+		Addr: c.addr, DataDir: c.dir, Ground: c.groundURL(), DeviceID: c.creds.ID, DeviceToken: c.creds.Token, Insecure: true, APIToken: cabinToken,
 		ReconnectMin: 20 * time.Millisecond, ReconnectMax: 200 * time.Millisecond, Compress: true, Log: testLog(c.t),
 	})
 	var err error
@@ -330,7 +338,7 @@ func (c *cabin) shutdown() {
 
 func (c *cabin) api(method, path string, body any, want int, out any) {
 	c.t.Helper()
-	call(c.t, method, "http://"+c.addr+"/api/v1"+path, "", body, want, out)
+	call(c.t, method, "http://"+c.addr+"/api/v1"+path, cabinToken, body, want, out)
 }
 
 type statusJSON struct {

@@ -184,7 +184,7 @@ func TestCabinEnrolsOnce(t *testing.T) {
 		t.Error("the refused start created a store")
 	}
 
-	p := startProc(t, "cabin", bins.cabin, "--addr", addr, "--data", dir, "--ground", g.url(), "--insecure", "--enrol", created.Code, "--reconnect-max", "200ms")
+	p := startProc(t, "cabin", bins.cabin, "--addr", addr, "--data", dir, "--ground", g.url(), "--insecure", "--api-token", cabinToken, "--enrol", created.Code, "--reconnect-max", "200ms")
 	c := &cabin{t: t, dir: dir, addr: addr, g: g, p: p}
 	waitHealthy(t, "http://"+addr)
 	c.api("PUT", "/flight", map[string]string{"flight_id": flight}, 200, nil)
@@ -192,7 +192,7 @@ func TestCabinEnrolsOnce(t *testing.T) {
 	p.stop()
 
 	// Again, with no secret at all.
-	p = startProc(t, "cabin", bins.cabin, "--addr", addr, "--data", dir, "--ground", g.url(), "--insecure", "--reconnect-max", "200ms")
+	p = startProc(t, "cabin", bins.cabin, "--addr", addr, "--data", dir, "--ground", g.url(), "--insecure", "--api-token", cabinToken, "--reconnect-max", "200ms")
 	c.p = p
 	waitHealthy(t, "http://"+addr)
 	eventually(t, 10*time.Second, "the restarted cabin syncs", func() bool { _, ok := g.srv.Hub.Live(created.ID); return ok })
@@ -291,7 +291,7 @@ func TestSyncOverTLS(t *testing.T) {
 
 	addr := freeAddr(t)
 	svc := device.New(device.Config{
-		Addr: addr, DataDir: t.TempDir(), Ground: "https://" + g.addr, EnrolCode: code, GroundCA: pool,
+		Addr: addr, DataDir: t.TempDir(), Ground: "https://" + g.addr, EnrolCode: code, GroundCA: pool, APIToken: cabinToken,
 		TLSCert: certFile, TLSKey: keyFile, ReconnectMin: 20 * time.Millisecond, ReconnectMax: 200 * time.Millisecond, Log: testLog(t),
 	})
 	if err := svc.Open(); err != nil {
@@ -306,6 +306,7 @@ func TestSyncOverTLS(t *testing.T) {
 	}
 	eventually(t, 10*time.Second, "the enquiry reaches the cabin over wss://", func() bool {
 		req, _ := http.NewRequest("GET", svc.URL()+"/api/v1/enquiries", nil)
+		req.Header.Set("Authorization", "Bearer "+cabinToken)
 		resp, err := hc.Do(req)
 		if err != nil {
 			return false
@@ -327,4 +328,40 @@ func between(s, start, end string) string {
 	}
 	v, _, _ := strings.Cut(after, end)
 	return v
+}
+
+// Ensure the crew roster reaches a tablet in sync and crew then sign in
+// with no ground at all; their ops reach the ground with their staff
+// number once it is back.
+func TestCrewSignInOffline(t *testing.T) {
+	t.Parallel()
+	g := startGround(t)
+	flight, enq := g.seed("KL0641", "tw-crew")
+	g.api("POST", "/crew", map[string]string{"staff_number": "20002", "name": "Carla Crew", "pin": "2468"}, 201, nil)
+	c := startCabin(t, g, "tablet-crew")
+	c.api("PUT", "/flight", map[string]string{"flight_id": flight}, 200, nil)
+	eventually(t, 10*time.Second, "enquiry and roster on the tablet", func() bool { return c.hasEnquiry(enq) && c.svc.Store.RosterVersion() == 1 })
+
+	g.shutdown()
+	var s struct{ Token string }
+	call(t, "POST", "http://"+c.addr+"/api/v1/session", "", map[string]string{"staff_number": "20002", "pin": "2468"}, 200, &s)
+	call(t, "POST", "http://"+c.addr+"/api/v1/enquiries/"+enq+"/notes", s.Token, map[string]string{"text": "Served first."}, 201, nil)
+	call(t, "POST", "http://"+c.addr+"/api/v1/session", "", map[string]string{"staff_number": "20002", "pin": "1111"}, 401, nil)
+
+	g.start()
+	eventually(t, 10*time.Second, "the note on the ground, by Carla", func() bool {
+		var e struct {
+			History []struct {
+				Kind  string
+				Actor struct{ Staff, Name string }
+			}
+		}
+		g.api("GET", "/enquiries/"+enq, nil, 200, &e)
+		for _, h := range e.History {
+			if h.Kind == "note" && h.Actor.Staff == "20002" && h.Actor.Name == "Carla Crew" {
+				return true
+			}
+		}
+		return false
+	})
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/cabincare/cabincare/assets"
+	"github.com/cabincare/cabincare/secrethash"
 	"github.com/cabincare/cabincare/server/api"
 	"github.com/cabincare/cabincare/server/care"
 	"github.com/cabincare/cabincare/server/hub"
@@ -41,6 +42,9 @@ type Config struct {
 	// TLSCert and TLSKey (PEM files) serve HTTPS and wss:// sync; both or
 	// neither.
 	TLSCert, TLSKey string
+	// PINParams are the argon2id costs of crew PIN hashes
+	// (secrethash.PINParams if zero; tests and the demo lower them).
+	PINParams secrethash.Params
 	// SessionTTL bounds a web login; EnrolTTL a device enrolment code.
 	SessionTTL, EnrolTTL time.Duration
 	Log                  *slog.Logger
@@ -129,7 +133,7 @@ func (s *Server) Open() (err error) {
 	s.API = &api.API{
 		Store: st, Care: s.Care, Hub: s.Hub, AdminToken: s.cfg.AdminToken, UI: ui, Log: s.log, Now: s.cfg.Now,
 		WebhookSecret: s.cfg.WebhookSecret, WebhookVerifyToken: s.cfg.WebhookVerifyToken,
-		SessionTTL: s.cfg.SessionTTL, EnrolTTL: s.cfg.EnrolTTL,
+		SessionTTL: s.cfg.SessionTTL, EnrolTTL: s.cfg.EnrolTTL, PINParams: s.cfg.PINParams,
 	}
 	s.API.Register(e)
 	s.echo = e

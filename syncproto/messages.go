@@ -77,6 +77,24 @@ type Hello struct {
 	// restore from backup keeps the epoch) and answers with Resync.
 	Checkpoints map[string]uuid.UUID `json:"checkpoints,omitempty"`
 	State       DeviceState          `json:"state"`
+	// RosterVersion is the version of the crew roster the device holds
+	// (0: none); the ground sends the roster in Welcome when it differs.
+	RosterVersion uint64 `json:"roster_version,omitempty"`
+}
+
+// Roster is the crew list a tablet checks sign-ins against offline. PINs
+// travel and are kept only as argon2id hashes (see SECURITY.md for what
+// that does and does not protect).
+type Roster struct {
+	Version uint64        `json:"version"`
+	Crew    []RosterEntry `json:"crew"`
+}
+
+// RosterEntry is one crew member.
+type RosterEntry struct {
+	StaffNumber string `json:"staff_number"`
+	Name        string `json:"name"`
+	PINHash     string `json:"pin_hash"`
 }
 
 // Welcome accepts a Hello.
@@ -97,6 +115,9 @@ type Welcome struct {
 	Resync bool `json:"resync,omitempty"`
 	// Flights echoes the cursors the server will stream from.
 	Flights map[string]uint64 `json:"flights"`
+	// Roster is the crew roster, sent only when the device's
+	// RosterVersion is not the ground's.
+	Roster *Roster `json:"roster,omitempty"`
 }
 
 // Push carries a batch of the device's ops, oldest first.

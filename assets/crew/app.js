@@ -333,6 +333,8 @@
     const ctrl = new AbortController();
     const timer = setTimeout(() => ctrl.abort(), REQUEST_TIMEOUT_MS);
     const opts = { method, headers: { Accept: "application/json" }, signal: ctrl.signal, cache: "no-store" };
+    const crew = crewSession();
+    if (crew) opts.headers.Authorization = "Bearer " + crew.token;
     if (body !== undefined) {
       opts.headers["Content-Type"] = "application/json";
       opts.body = JSON.stringify(body);
@@ -352,6 +354,7 @@
       } catch (_) {
         data = null;
       }
+      if (res.status === 401 && path !== "/session") showSignIn();
       if (!res.ok) {
         const err = data && data.error ? data.error : {};
         throw new ApiError(err.code || "http_" + res.status, err.message || t("error.http", { status: res.status }), res.status);
@@ -988,7 +991,71 @@
     for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
   }
 
+  // ---------------------------------------------------------------------------
+  // Crew sign-in (minimal; the local API needs a crew token for everything
+  // but the sync status). The tablet locks after the idle time the API
+  // gives: the UI signs out itself, since its own polling would otherwise
+  // keep the session alive.
+  // ---------------------------------------------------------------------------
+
+  const CREW_KEY = "cabincare.crew";
+  let lastActivity = Date.now();
+
+  function crewSession() {
+    try { return JSON.parse(sessionStorage.getItem(CREW_KEY) || "null"); } catch (_) { return null; }
+  }
+
+  function showSignIn() {
+    sessionStorage.removeItem(CREW_KEY);
+    if (document.getElementById("signin")) return;
+    const box = document.createElement("div");
+    box.id = "signin";
+    box.setAttribute("role", "dialog");
+    box.setAttribute("aria-modal", "true");
+    box.style.cssText = "position:fixed;inset:0;z-index:100;display:flex;align-items:center;justify-content:center;background:rgba(0,0,0,.85)";
+    box.innerHTML =
+      '<form style="display:flex;flex-direction:column;gap:12px;min-width:280px;padding:24px;border-radius:12px;background:#1b212b;color:#fff;font-size:20px">' +
+      '<strong>Crew sign-in</strong>' +
+      '<label>Staff number<br><input name="staff" autocomplete="username" required style="font-size:22px;width:100%"></label>' +
+      '<label>PIN<br><input name="pin" type="password" inputmode="numeric" autocomplete="current-password" required style="font-size:22px;width:100%"></label>' +
+      '<button type="submit" style="font-size:22px;padding:12px">Sign in</button>' +
+      '<output name="msg" style="color:#ff8a80;min-height:1.4em"></output></form>';
+    document.body.appendChild(box);
+    const form = box.querySelector("form");
+    form.staff.focus();
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      form.msg.value = "";
+      try {
+        const r = await api("POST", "/session", { staff_number: form.staff.value.trim(), pin: form.pin.value });
+        sessionStorage.setItem(CREW_KEY, JSON.stringify({ token: r.token, name: r.name, staff: r.staff_number, idle: r.idle_timeout_seconds }));
+        lastActivity = Date.now();
+        box.remove();
+        statusLoop();
+        listLoop();
+      } catch (e) {
+        form.pin.value = "";
+        form.msg.value = e.message;
+      }
+    });
+  }
+
+  function watchIdle() {
+    for (const ev of ["pointerdown", "keydown", "touchstart"]) {
+      document.addEventListener(ev, () => { lastActivity = Date.now(); }, { passive: true, capture: true });
+    }
+    setInterval(() => {
+      const crew = crewSession();
+      if (crew && Date.now() - lastActivity > (crew.idle || 600) * 1000) {
+        api("DELETE", "/session").catch(() => {});
+        showSignIn();
+      }
+    }, 5000);
+  }
+
   function start() {
+    if (!crewSession()) showSignIn();
+    watchIdle();
     translateStatic();
     applyTheme(savedTheme());
     $("#theme-btn").addEventListener("click", toggleTheme);

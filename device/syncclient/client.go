@@ -333,7 +333,7 @@ func (c *Client) session(ctx context.Context, target string) error {
 	if err != nil {
 		return err
 	}
-	hello := syncproto.Hello{Protocol: syncproto.ProtocolVersion, DeviceID: c.cfg.DeviceID, Token: c.cfg.Token, Epoch: st.Epoch, Flights: st.Cursors, Checkpoints: checkpoints, State: c.state()}
+	hello := syncproto.Hello{Protocol: syncproto.ProtocolVersion, DeviceID: c.cfg.DeviceID, Token: c.cfg.Token, Epoch: st.Epoch, Flights: st.Cursors, Checkpoints: checkpoints, State: c.state(), RosterVersion: c.store.RosterVersion()}
 	b, err := c.codec.Encode(syncproto.FrameHello, &hello)
 	if err != nil {
 		return err
@@ -366,6 +366,12 @@ func (c *Client) session(ctx context.Context, target string) error {
 		c.log.Warn("ground database changed: pulling again from zero and pushing every op this tablet wrote", "epoch", w.Epoch, "requeued", n)
 	} else if err := c.store.SetEpoch(w.Epoch); err != nil {
 		return err
+	}
+	if w.Roster != nil {
+		if err := c.store.SetRoster(*w.Roster); err != nil {
+			return err
+		}
+		c.log.Info("crew roster updated", "version", w.Roster.Version, "crew", len(w.Roster.Crew))
 	}
 	_ = c.store.Clock.Observe(w.HLC)
 	heartbeat := time.Duration(w.HeartbeatMillis) * time.Millisecond

@@ -14,7 +14,9 @@ import (
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
+	"github.com/cabincare/cabincare/attempts"
 	"github.com/cabincare/cabincare/jsonapi"
+	"github.com/cabincare/cabincare/secrethash"
 	"github.com/cabincare/cabincare/server/auth"
 	"github.com/cabincare/cabincare/server/care"
 	"github.com/cabincare/cabincare/server/hub"
@@ -45,11 +47,14 @@ type API struct {
 	EnrolTTL time.Duration
 	// PasswordParams are argon2id's costs (auth.DefaultParams if zero).
 	PasswordParams auth.Params
+	// PINParams are the costs of crew PIN hashes (secrethash.PINParams if
+	// zero).
+	PINParams secrethash.Params
 
 	roles             map[string]auth.Role // "METHOD /path" -> the role it needs
-	addrLimit         *auth.Limiter        // failed passwords and enrolment codes per client address
-	tokenAuditLimit   *auth.Limiter        // audited bad bearer tokens per client address
-	loginAccountLimit *auth.Limiter        // failed logins per username
+	addrLimit         *attempts.Limiter    // failed passwords and enrolment codes per client address
+	tokenAuditLimit   *attempts.Limiter    // audited bad bearer tokens per client address
+	loginAccountLimit *attempts.Limiter    // failed logins per username
 }
 
 // Defaults of the API's security settings.
@@ -73,14 +78,17 @@ func (a *API) setDefaults() {
 	if a.PasswordParams == (auth.Params{}) {
 		a.PasswordParams = auth.DefaultParams
 	}
+	if a.PINParams == (secrethash.Params{}) {
+		a.PINParams = secrethash.PINParams
+	}
 	if a.Now == nil {
 		a.Now = time.Now
 	}
-	a.addrLimit = auth.NewLimiter(AddrFailures, FailureWindow)
+	a.addrLimit = attempts.NewLimiter(AddrFailures, FailureWindow)
 	a.addrLimit.Now = a.Now
-	a.tokenAuditLimit = auth.NewLimiter(AddrFailures, FailureWindow)
+	a.tokenAuditLimit = attempts.NewLimiter(AddrFailures, FailureWindow)
 	a.tokenAuditLimit.Now = a.Now
-	a.loginAccountLimit = auth.NewLimiter(LoginAccountFailures, FailureWindow)
+	a.loginAccountLimit = attempts.NewLimiter(LoginAccountFailures, FailureWindow)
 	a.loginAccountLimit.Now = a.Now
 	a.roles = map[string]auth.Role{}
 }
@@ -144,6 +152,9 @@ func (a *API) Register(e *echo.Echo) {
 	r(http.MethodPost, "/devices/:id/revoke", admin, a.revokeDevice)      // disconnects at once
 	r(http.MethodPost, "/devices/:id/rotate", admin, a.rotateDevice)      // -> a new enrolment_code; the old credential ends when it is used
 	r(http.MethodPut, "/devices/:id/flights", admin, a.bindDevice)        // {aircraft:[REG],flights:[ID]}: the flights it may serve ([] and []: any)
+	r(http.MethodPost, "/crew", admin, a.createCrew)                      // {staff_number,name,pin}: the roster tablets check sign-ins against
+	r(http.MethodGet, "/crew", admin, a.listCrew)                         //
+	r(http.MethodDelete, "/crew/:staff", admin, a.deleteCrew)             //
 	r(http.MethodPost, "/users", admin, a.createUser)                     // {username,password,role}
 	r(http.MethodGet, "/users", admin, a.listUsers)                       //
 	r(http.MethodPut, "/users/:username", admin, a.updateUser)            // {role,password,disabled}: ends the user's sessions

@@ -12,11 +12,16 @@ import (
 	"time"
 
 	"github.com/cabincare/cabincare/jsonapi"
+	"github.com/cabincare/cabincare/secrethash"
 	"github.com/cabincare/cabincare/server"
 	"github.com/cabincare/cabincare/server/api"
 )
 
 const adminToken = "test-token"
+
+// testPINParams keep crew PIN hashing cheap under -race; the hash format
+// and the check are the same as with the real costs.
+var testPINParams = secrethash.Params{Memory: 64, Time: 1, Threads: 1}
 
 // Ground is a real ground server on a loopback port, for API tests.
 type Ground struct {
@@ -29,7 +34,7 @@ type Ground struct {
 // waits for Run to return) when the test ends.
 func MustOpenGround(tb testing.TB) *Ground {
 	tb.Helper()
-	srv := server.New(server.Config{Addr: "127.0.0.1:0", DataDir: tb.TempDir(), AdminToken: adminToken})
+	srv := server.New(server.Config{Addr: "127.0.0.1:0", DataDir: tb.TempDir(), AdminToken: adminToken, PINParams: testPINParams})
 	if err := srv.Open(); err != nil {
 		tb.Fatalf("open ground: %v", err)
 	}

@@ -108,6 +108,9 @@ var wantRoles = map[string]auth.Role{
 	"POST /api/v1/devices/:id/revoke":     auth.RoleAdmin,
 	"POST /api/v1/devices/:id/rotate":     auth.RoleAdmin,
 	"PUT /api/v1/devices/:id/flights":     auth.RoleAdmin,
+	"POST /api/v1/crew":                   auth.RoleAdmin,
+	"GET /api/v1/crew":                    auth.RoleAdmin,
+	"DELETE /api/v1/crew/:staff":          auth.RoleAdmin,
 	"POST /api/v1/users":                  auth.RoleAdmin,
 	"GET /api/v1/users":                   auth.RoleAdmin,
 	"PUT /api/v1/users/:username":         auth.RoleAdmin,
@@ -234,6 +237,15 @@ func fixtures(g *Ground) map[string]func(caller string) call {
 		},
 		"PUT /api/v1/devices/:id/flights": func(string) call {
 			return call{path: v1 + "/devices/" + device() + "/flights", body: `{"aircraft":["PH-BVA"],"flights":["` + flightID + `"]}`, ok: 200}
+		},
+		"POST /api/v1/crew": func(string) call {
+			return call{path: v1 + "/crew", body: fmt.Sprintf(`{"staff_number":"S%d","name":"Carla Crew","pin":"2468"}`, next()), ok: 201}
+		},
+		"GET /api/v1/crew": func(string) call { return call{path: v1 + "/crew", ok: 200} },
+		"DELETE /api/v1/crew/:staff": func(string) call {
+			staff := fmt.Sprintf("D%d", next())
+			g.MustCall("POST", "/api/v1/crew", `{"staff_number":"`+staff+`","name":"Dan","pin":"1357"}`, http.StatusCreated, nil)
+			return call{path: v1 + "/crew/" + staff, ok: 204}
 		},
 		"POST /api/v1/users": func(string) call {
 			return call{path: v1 + "/users", body: fmt.Sprintf(`{"username":"new-%d","password":%q,"role":"agent"}`, next(), testPassword), ok: 201}

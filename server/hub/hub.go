@@ -13,7 +13,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/gorilla/websocket"
 
-	"github.com/cabincare/cabincare/server/auth"
+	"github.com/cabincare/cabincare/attempts"
 	"github.com/cabincare/cabincare/server/store"
 	"github.com/cabincare/cabincare/syncproto"
 )
@@ -31,6 +31,7 @@ type Store interface {
 	OpIDAt(ctx context.Context, seq uint64) (uuid.UUID, error)
 	OutOfScope(ctx context.Context, deviceID string, flights []string) ([]string, error)
 	AppendAudit(ctx context.Context, e store.AuditEvent) error
+	Roster(ctx context.Context) (syncproto.Roster, error)
 }
 
 var _ Store = (*store.Store)(nil)
@@ -96,7 +97,7 @@ type Hub struct {
 	// the results, so other parts (metrics, consoles) can follow.
 	OnApplied func([]store.Result)
 	// auditLimit caps the refused handshakes audited per address.
-	auditLimit *auth.Limiter
+	auditLimit *attempts.Limiter
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -121,7 +122,7 @@ func New(cfg Config, st Store, clock *syncproto.Clock, log *slog.Logger) *Hub {
 		byFlight: map[string]map[*session]struct{}{},
 		// 20 refused handshakes per address per 15 minutes reach the
 		// audit log; the rest only the log.
-		auditLimit: auth.NewLimiter(20, 15*time.Minute),
+		auditLimit: attempts.NewLimiter(20, 15*time.Minute),
 	}
 }
 

@@ -272,6 +272,13 @@ func (s *session) handshake(ctx context.Context) (*syncproto.Hello, error) {
 		Resync:          resync,
 		Flights:         flights,
 	}
+	roster, err := s.hub.store.Roster(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if roster.Version != hello.RosterVersion {
+		w.Roster = &roster
+	}
 	b, err := s.hub.codec.Encode(syncproto.FrameWelcome, &w)
 	if err != nil {
 		return nil, err

@@ -30,6 +30,8 @@ const (
 	AuditOpRefused      = "op_refused"      // a device op the ground refused for scope or identity
 	AuditScopeRefused   = "scope_refused"   // a device subscribed to a flight it may not serve
 	AuditDeviceBound    = "device_bound"    // an admin set the flights a device may serve
+	AuditCrewChanged    = "crew_changed"    // a crew member added to or removed from the roster
+	AuditPurge          = "purge"           // a tablet reported a flight's passenger data gone
 )
 
 // AuditEvent is one entry of the audit log. Entries are only appended.

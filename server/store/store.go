@@ -50,12 +50,13 @@ var (
 	bktTokens = []byte("tokens") // SHA-256 of the token -> Token
 	bktAudit  = []byte("audit")  // sequence (8 bytes, big-endian) -> AuditEvent
 	bktEnrol  = []byte("enrol")  // SHA-256 of the enrolment code -> Enrolment
+	bktCrew   = []byte("crew")   // staff number -> syncproto.RosterEntry (crew.go)
 
 	allBuckets = [][]byte{
 		bktMeta, bktLog, bktOpIdx, bktEnqOps, bktEnquiries, bktByExt, bktFeed, bktDelivery, bktFlights, bktDevices,
 		bktPax, bktPaxPNR, bktPaxName, bktPaxHandle, bktPaxChanHandle,
 		bktCare, bktQueue, bktOpen, bktThreads, bktFigFirst, bktFigResolve, bktFigOnboard, bktArrivals, bktTemplates,
-		bktUsers, bktTokens, bktAudit, bktEnrol,
+		bktUsers, bktTokens, bktAudit, bktEnrol, bktCrew,
 	}
 
 	keyEpoch = []byte("epoch")
