@@ -365,3 +365,27 @@ func TestCrewSignInOffline(t *testing.T) {
 		return false
 	})
 }
+
+// Ensure the sync WebSocket refuses a browser page from another origin
+// (a page could otherwise ride a tablet's network position), while a
+// device (no Origin) and the ground's own pages connect.
+func TestSyncChecksTheOrigin(t *testing.T) {
+	t.Parallel()
+	g := startGround(t)
+	for origin, ok := range map[string]bool{"": true, "http://" + g.addr: true, "http://evil.example": false, "null": false} {
+		h := http.Header{}
+		if origin != "" {
+			h.Set("Origin", origin)
+		}
+		ws, resp, err := websocket.DefaultDialer.Dial("ws://"+g.addr+"/sync", h)
+		if ok && err != nil {
+			t.Errorf("origin %q refused: %v", origin, err)
+		}
+		if !ok && (err == nil || resp == nil || resp.StatusCode != http.StatusForbidden) {
+			t.Errorf("origin %q = %v %v, want 403", origin, err, resp)
+		}
+		if ws != nil {
+			ws.Close()
+		}
+	}
+}
