@@ -51,6 +51,10 @@ type Config struct {
 	APIToken string
 	// SessionIdle locks a crew session unused this long.
 	SessionIdle time.Duration
+	// Retention is how long a closed flight's passenger data stays once
+	// every op of it is acknowledged; PurgeInterval how often that is
+	// checked (a minute if zero).
+	Retention, PurgeInterval time.Duration
 	// GroundCA, if set, is the pool of certificate authorities the ground's
 	// certificate must chain to (a private CA); the system pool otherwise.
 	GroundCA     *x509.CertPool
@@ -70,6 +74,7 @@ func DefaultConfig() Config {
 		ReconnectMax: 30 * time.Second,
 		Compress:     true,
 		SessionIdle:  api.DefaultSessionIdle,
+		Retention:    time.Hour,
 	}
 }
 
@@ -150,6 +155,36 @@ func (s *Service) tlsClient() *tls.Config {
 	return &tls.Config{RootCAs: s.cfg.GroundCA, MinVersion: tls.VersionTLS12}
 }
 
+// purgeLoop removes closed flights' passenger data once their retention
+// has passed, and has the receipts reported (a served-flight change makes
+// the sync client send a subscribe carrying them).
+func (s *Service) purgeLoop(ctx context.Context) {
+	every := s.cfg.PurgeInterval
+	if every <= 0 {
+		every = time.Minute
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		rs, err := s.Store.PurgeDue(time.Now(), s.cfg.Retention)
+		if err != nil {
+			s.log.Error("purge", "err", err)
+			continue
+		}
+		for _, r := range rs {
+			s.log.Info("closed flight purged", "flight", r.Flight, "enquiries", r.Enquiries, "ops", r.Ops)
+		}
+		if len(rs) > 0 {
+			s.Sync.FlightsChanged()
+		}
+	}
+}
+
 // credential settles the device's identity: a new enrolment, the flags, or
 // what an earlier enrolment stored, in that order.
 func (s *Service) credential(st *store.Store) error {
@@ -208,8 +243,9 @@ func (s *Service) Run(ctx context.Context) error {
 	defer stopSync()
 	var wg sync.WaitGroup
 	var syncErr error
-	wg.Add(1)
+	wg.Add(2)
 	go func() { defer wg.Done(); syncErr = s.Sync.Run(syncCtx) }()
+	go func() { defer wg.Done(); s.purgeLoop(syncCtx) }()
 	errc := make(chan error, 1)
 	go func() {
 		if s.cfg.TLSCert != "" {

@@ -266,6 +266,8 @@ type cabin struct {
 	p     *proc // set when the cabin runs as a subprocess
 	// link, when set, stands between the cabin and the ground.
 	link *faultlink.Link
+	// tune, when set, changes the cabin's config before it opens.
+	tune func(*device.Config)
 }
 
 // newLink starts a fault-injecting link to the ground, closed when the test
@@ -306,10 +308,14 @@ func startCabin(t testing.TB, g *ground, name string) *cabin {
 
 func (c *cabin) start() {
 	c.t.Helper()
-	c.svc = device.New(device.Config{
+	cfg := device.Config{
 		Addr: c.addr, DataDir: c.dir, Ground: c.groundURL(), DeviceID: c.creds.ID, DeviceToken: c.creds.Token, Insecure: true, APIToken: cabinToken,
 		ReconnectMin: 20 * time.Millisecond, ReconnectMax: 200 * time.Millisecond, Compress: true, Log: testLog(c.t),
-	})
+	}
+	if c.tune != nil {
+		c.tune(&cfg)
+	}
+	c.svc = device.New(cfg)
 	var err error
 	for range 50 {
 		if err = c.svc.Open(); err == nil {

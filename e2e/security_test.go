@@ -389,3 +389,57 @@ func TestSyncChecksTheOrigin(t *testing.T) {
 		}
 	}
 }
+
+// Ensure the purge after the flight end to end: a supervisor closes the
+// flight, the tablet learns it at once, purges the flight's passenger data
+// after its retention (here none) since every op is acknowledged, and its
+// receipt reaches the ground, which shows the flight gone from the tablet.
+func TestClosedFlightPurgedFromTablet(t *testing.T) {
+	t.Parallel()
+	g := startGround(t)
+	flight, enq := g.seed("KL0641", "tw-purge")
+	c := &cabin{t: t, creds: g.newDevice("tablet-purge"), dir: t.TempDir(), addr: freeAddr(t), g: g,
+		tune: func(cfg *device.Config) { cfg.Retention, cfg.PurgeInterval = 0, 50*time.Millisecond }}
+	c.start()
+	t.Cleanup(c.shutdown)
+	c.api("PUT", "/flight", map[string]string{"flight_id": flight}, 200, nil)
+	eventually(t, 10*time.Second, "the enquiry on the tablet", func() bool { return c.hasEnquiry(enq) })
+	c.api("POST", "/enquiries/"+enq+"/notes", map[string]string{"text": "Served first."}, 201, nil)
+	eventually(t, 10*time.Second, "the note acknowledged", func() bool { return c.status().Pending == 0 })
+
+	var purges struct {
+		Purges []struct {
+			Device    string `json:"device_id"`
+			Enquiries int
+			Ops       int
+		}
+		Missing []string `json:"devices_missing"`
+	}
+	g.api("GET", "/flights/"+flight+"/purges", nil, 200, &purges)
+	if len(purges.Purges) != 0 || len(purges.Missing) != 1 || purges.Missing[0] != c.creds.ID {
+		t.Fatalf("before the close: %+v, want the tablet missing", purges)
+	}
+	g.api("POST", "/flights/"+flight+"/close", nil, 200, nil)
+	eventually(t, 10*time.Second, "the receipt on the ground", func() bool {
+		g.api("GET", "/flights/"+flight+"/purges", nil, 200, &purges)
+		return len(purges.Purges) == 1
+	})
+	if p := purges.Purges[0]; p.Device != c.creds.ID || p.Enquiries != 1 || p.Ops < 3 || len(purges.Missing) != 0 {
+		t.Errorf("purges = %+v", purges)
+	}
+	call(t, "GET", "http://"+c.addr+"/api/v1/enquiries/"+enq, cabinToken, nil, 404, nil)
+	if es, _ := c.svc.Store.Enquiries(context.Background(), flight); len(es) != 0 {
+		t.Errorf("the tablet still holds %d enquiries of the closed flight", len(es))
+	}
+	// The receipt is acknowledged in the next handshake, and repeating it
+	// records nothing twice.
+	c.shutdown()
+	c.start()
+	eventually(t, 10*time.Second, "the receipt acknowledged", func() bool {
+		p, _ := c.svc.Store.PendingPurges()
+		return len(p) == 0
+	})
+	if a := g.audit("kind=purge"); len(a.Events) != 1 {
+		t.Errorf("purge audit = %+v, want one event", a.Events)
+	}
+}

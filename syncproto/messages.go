@@ -80,6 +80,19 @@ type Hello struct {
 	// RosterVersion is the version of the crew roster the device holds
 	// (0: none); the ground sends the roster in Welcome when it differs.
 	RosterVersion uint64 `json:"roster_version,omitempty"`
+	// Purges are the purge receipts the ground has not acknowledged yet
+	// (Welcome.PurgesRecorded).
+	Purges []PurgeReceipt `json:"purges,omitempty"`
+}
+
+// PurgeReceipt says a tablet removed a closed flight's passenger data:
+// how many enquiries and ops, and when. The ground keeps one per device
+// and flight, so an admin can show the data is gone from every tablet.
+type PurgeReceipt struct {
+	Flight    string    `json:"flight"`
+	Enquiries int       `json:"enquiries"`
+	Ops       int       `json:"ops"`
+	At        time.Time `json:"at"`
 }
 
 // Roster is the crew list a tablet checks sign-ins against offline. PINs
@@ -118,6 +131,13 @@ type Welcome struct {
 	// Roster is the crew roster, sent only when the device's
 	// RosterVersion is not the ground's.
 	Roster *Roster `json:"roster,omitempty"`
+	// Closed lists the device's flights the ground has closed: their
+	// passenger data leaves the tablet once every op is acknowledged and
+	// the retention has passed.
+	Closed []string `json:"closed,omitempty"`
+	// PurgesRecorded names the flights of the hello's purge receipts the
+	// ground has stored; the device may forget those receipts.
+	PurgesRecorded []string `json:"purges_recorded,omitempty"`
 }
 
 // Push carries a batch of the device's ops, oldest first.
@@ -199,6 +219,9 @@ type Heartbeat struct {
 // Subscribe replaces the set of flights the device serves mid-session.
 type Subscribe struct {
 	Flights map[string]uint64 `json:"flights"`
+	// Purges are purge receipts made during the session (a flight that
+	// was purged also leaves Flights).
+	Purges []PurgeReceipt `json:"purges,omitempty"`
 }
 
 // Protocol timing defaults. The server announces its heartbeat in Welcome.

@@ -41,6 +41,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&cfg.DeviceID, "device-id", "", "device id, with --device-token (automation; otherwise the enrolled credential is used)")
 	fs.StringVar(&cfg.DeviceToken, "device-token", "", "device token, with --device-id")
 	fs.DurationVar(&cfg.SessionIdle, "session-idle", cfg.SessionIdle, "lock a crew session (sign in again) after this long without use")
+	fs.DurationVar(&cfg.Retention, "retention", cfg.Retention, "how long a closed flight's passenger data stays on the tablet once all its ops are acknowledged")
 	fs.StringVar(&cfg.APIToken, "api-token", "", "bearer token for automation on the local API, besides crew sign-in (empty: none)")
 	fs.BoolVar(&cfg.Insecure, "insecure", false, "allow a plain http:// or ws:// ground URL (test networks only)")
 	groundCA := fs.String("ground-ca", "", "PEM file of the CA the ground's certificate chains to (default: the system's)")
@@ -54,7 +55,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	err := flagenv.Parse(fs, args, map[string]string{
 		"addr": "CABINCARE_CABIN_ADDR", "data": "CABINCARE_CABIN_DATA", "ground": "CABINCARE_GROUND_URL",
 		"device-id": "CABINCARE_DEVICE_ID", "device-token": "CABINCARE_DEVICE_TOKEN", "enrol": "CABINCARE_ENROL",
-		"session-idle": "CABINCARE_SESSION_IDLE", "api-token": "CABINCARE_CABIN_API_TOKEN",
+		"session-idle": "CABINCARE_SESSION_IDLE", "retention": "CABINCARE_RETENTION", "api-token": "CABINCARE_CABIN_API_TOKEN",
 		"insecure": "CABINCARE_INSECURE", "ground-ca": "CABINCARE_GROUND_CA", "tls-cert": "CABINCARE_TLS_CERT", "tls-key": "CABINCARE_TLS_KEY",
 		"reconnect-min": "CABINCARE_RECONNECT_MIN", "reconnect-max": "CABINCARE_RECONNECT_MAX", "compress": "CABINCARE_COMPRESS",
 		"log-level": "CABINCARE_LOG_LEVEL", "log-format": "CABINCARE_LOG_FORMAT",

@@ -333,7 +333,11 @@ func (c *Client) session(ctx context.Context, target string) error {
 	if err != nil {
 		return err
 	}
-	hello := syncproto.Hello{Protocol: syncproto.ProtocolVersion, DeviceID: c.cfg.DeviceID, Token: c.cfg.Token, Epoch: st.Epoch, Flights: st.Cursors, Checkpoints: checkpoints, State: c.state(), RosterVersion: c.store.RosterVersion()}
+	purges, err := c.store.PendingPurges()
+	if err != nil {
+		return err
+	}
+	hello := syncproto.Hello{Purges: purges, Protocol: syncproto.ProtocolVersion, DeviceID: c.cfg.DeviceID, Token: c.cfg.Token, Epoch: st.Epoch, Flights: st.Cursors, Checkpoints: checkpoints, State: c.state(), RosterVersion: c.store.RosterVersion()}
 	b, err := c.codec.Encode(syncproto.FrameHello, &hello)
 	if err != nil {
 		return err
@@ -365,6 +369,12 @@ func (c *Client) session(ctx context.Context, target string) error {
 		}
 		c.log.Warn("ground database changed: pulling again from zero and pushing every op this tablet wrote", "epoch", w.Epoch, "requeued", n)
 	} else if err := c.store.SetEpoch(w.Epoch); err != nil {
+		return err
+	}
+	if err := c.store.ForgetPurges(w.PurgesRecorded); err != nil {
+		return err
+	}
+	if err := c.store.MarkClosed(w.Closed, time.Now()); err != nil {
 		return err
 	}
 	if w.Roster != nil {
@@ -514,7 +524,12 @@ func (c *Client) pusher(ctx context.Context, k *conn, acks <-chan syncproto.Push
 			return
 		}
 		if !sameKeys(cur, sentFlights) {
-			if err := k.enqueue(syncproto.FrameSubscribe, &syncproto.Subscribe{Flights: cur}); err != nil {
+			purges, err := c.store.PendingPurges()
+			if err != nil {
+				k.fail(err)
+				return
+			}
+			if err := k.enqueue(syncproto.FrameSubscribe, &syncproto.Subscribe{Flights: cur, Purges: purges}); err != nil {
 				return
 			}
 			sentFlights = cur

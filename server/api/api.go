@@ -126,6 +126,8 @@ func (a *API) Register(e *echo.Echo) {
 	r(http.MethodGet, "/flights/:id", agent, a.getFlight)                 // id: NUMBER-DATE
 	r(http.MethodGet, "/flights/:id/passengers", agent, a.listPassengers) // the manifest, by seat
 	r(http.MethodPost, "/flights/:id/passengers", admin, a.addPassengers) // {passengers:[{name,pnr,seat,cabin,tier,handles,other_flights}]}
+	r(http.MethodPost, "/flights/:id/close", supervisor, a.closeFlight)   // tablets purge its passenger data (after their retention)
+	r(http.MethodGet, "/flights/:id/purges", admin, a.flightPurges)       // {purges:[{device_id,flight,enquiries,ops,at,recorded_at}],devices_missing:[...]}
 	r(http.MethodPost, "/enquiries", agent, a.createEnquiry)              // {channel,external_id,handle,text,language,public,followers,thread,...}
 	r(http.MethodGet, "/enquiries", agent, a.listEnquiries)               // ?status=&flight_id=&limit=
 	r(http.MethodGet, "/enquiries/:id", agent, a.getEnquiry)              //

@@ -82,6 +82,8 @@ var wantRoles = map[string]auth.Role{
 	"GET /api/v1/flights/:id":             auth.RoleAgent,
 	"GET /api/v1/flights/:id/passengers":  auth.RoleAgent,
 	"POST /api/v1/flights/:id/passengers": auth.RoleAdmin,
+	"POST /api/v1/flights/:id/close":      auth.RoleSupervisor,
+	"GET /api/v1/flights/:id/purges":      auth.RoleAdmin,
 	"POST /api/v1/enquiries":              auth.RoleAgent,
 	"GET /api/v1/enquiries":               auth.RoleAgent,
 	"GET /api/v1/enquiries/:id":           auth.RoleAgent,
@@ -190,6 +192,12 @@ func fixtures(g *Ground) map[string]func(caller string) call {
 		"POST /api/v1/flights/:id/passengers": func(string) call {
 			return call{path: v1 + "/flights/" + flightID + "/passengers", body: fmt.Sprintf(`{"passengers":[{"name":"Walk %d","pnr":"X7K2QP","seat":"%dA","cabin":"economy"}]}`, next(), next()%60+1), ok: 201}
 		},
+		"POST /api/v1/flights/:id/close": func(string) call {
+			var f struct{ ID string }
+			g.MustCall("POST", "/api/v1/flights", fmt.Sprintf(`{"number":"KL%04d","date":"2026-11-25","origin":"AMS","destination":"JFK"}`, next()), http.StatusCreated, &f)
+			return call{path: v1 + "/flights/" + f.ID + "/close", ok: 200}
+		},
+		"GET /api/v1/flights/:id/purges": func(string) call { return call{path: v1 + "/flights/" + flightID + "/purges", ok: 200} },
 		"POST /api/v1/enquiries": func(string) call {
 			return call{path: v1 + "/enquiries", body: intake(fmt.Sprintf("walk-new-%d", next())), ok: 201}
 		},

@@ -161,6 +161,49 @@ func (a *API) bindDevice(c echo.Context) error {
 	return a.getDevice(c)
 }
 
+// closeFlight closes a flight: the tablets serving it are told in their
+// next handshake, so their live sessions are ended now (they reconnect at
+// once), and each purges the flight's data after its retention.
+func (a *API) closeFlight(c echo.Context) error {
+	ctx := c.Request().Context()
+	f, err := a.Store.CloseFlight(ctx, c.Param("id"), a.Now())
+	if err != nil {
+		return err
+	}
+	a.Hub.DisconnectFlight(f.ID, syncproto.CodeUnavailable, "flight "+f.ID+" closed; reconnect")
+	a.audit(ctx, store.AuditEvent{Kind: store.AuditFlightClosed, Actor: principal(c).Who(), Subject: "flight:" + f.ID, Remote: remote(c)})
+	return c.JSON(http.StatusOK, f)
+}
+
+// flightPurges shows which tablets reported the flight's data gone, and
+// which devices that served the flight have not (yet).
+func (a *API) flightPurges(c echo.Context) error {
+	ctx := c.Request().Context()
+	f, err := a.Store.Flight(ctx, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	ps, err := a.Store.Purges(ctx, f.ID)
+	if err != nil {
+		return err
+	}
+	ds, err := a.Store.Devices(ctx)
+	if err != nil {
+		return err
+	}
+	purged := map[string]bool{}
+	for _, p := range ps {
+		purged[p.Device] = true
+	}
+	missing := []string{}
+	for _, d := range ds {
+		if _, served := d.Cursors[f.ID]; served && !purged[d.ID] {
+			missing = append(missing, d.ID)
+		}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"flight": f.ID, "closed_at": f.ClosedAt, "purges": ps, "devices_missing": missing})
+}
+
 func (a *API) auditLog(c echo.Context) error {
 	f := store.AuditFilter{Kind: c.QueryParam("kind"), Actor: c.QueryParam("actor"), Subject: c.QueryParam("subject"), Limit: 100}
 	for name, t := range map[string]*time.Time{"since": &f.Since, "until": &f.Until} {

@@ -109,3 +109,28 @@ func (b *frameBucket) take(now time.Time) bool {
 	b.tokens--
 	return true
 }
+
+// recordPurges stores a device's purge receipts and audits each new one;
+// it returns the flights whose receipts are stored. A malformed receipt is
+// skipped (and stays unacknowledged), never a reason to end the session.
+func (s *session) recordPurges(ctx context.Context, rs []syncproto.PurgeReceipt) ([]string, error) {
+	var done []string
+	for _, r := range rs {
+		if len(done) >= 64 {
+			break
+		}
+		added, err := s.hub.store.RecordPurge(ctx, s.deviceID, r)
+		if err != nil {
+			if syncproto.ErrorCode(err) == syncproto.CodeInvalid {
+				continue
+			}
+			return nil, err
+		}
+		done = append(done, r.Flight)
+		if !added {
+			continue
+		}
+		s.hub.auditf(ctx, store.AuditEvent{Kind: store.AuditPurge, Actor: "device:" + s.deviceID, Subject: "flight:" + r.Flight, Remote: s.remote, Detail: fmt.Sprintf("%d enquiries, %d ops, at %s", r.Enquiries, r.Ops, r.At.UTC().Format(time.RFC3339))})
+	}
+	return done, nil
+}

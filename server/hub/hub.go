@@ -32,6 +32,8 @@ type Store interface {
 	OutOfScope(ctx context.Context, deviceID string, flights []string) ([]string, error)
 	AppendAudit(ctx context.Context, e store.AuditEvent) error
 	Roster(ctx context.Context) (syncproto.Roster, error)
+	ClosedFlights(ctx context.Context, flights []string) ([]string, error)
+	RecordPurge(ctx context.Context, device string, r syncproto.PurgeReceipt) (bool, error)
 }
 
 var _ Store = (*store.Store)(nil)
@@ -176,6 +178,22 @@ func (h *Hub) Disconnect(deviceID, code, msg string) bool {
 	}
 	s.fail(syncproto.Errorf(code, "%s", msg))
 	return true
+}
+
+// DisconnectFlight ends the sessions serving a flight with code; their
+// devices reconnect and learn what changed in the handshake (a closed
+// flight). It returns how many it ended.
+func (h *Hub) DisconnectFlight(flight, code, msg string) int {
+	h.mu.Lock()
+	var ss []*session
+	for s := range h.byFlight[flight] {
+		ss = append(ss, s)
+	}
+	h.mu.Unlock()
+	for _, s := range ss {
+		s.fail(syncproto.Errorf(code, "%s", msg))
+	}
+	return len(ss)
 }
 
 // Close ends every session with CodeShuttingDown and waits for their

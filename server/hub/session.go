@@ -279,6 +279,12 @@ func (s *session) handshake(ctx context.Context) (*syncproto.Hello, error) {
 	if roster.Version != hello.RosterVersion {
 		w.Roster = &roster
 	}
+	if w.Closed, err = s.hub.store.ClosedFlights(ctx, slices.Sorted(maps.Keys(flights))); err != nil {
+		return nil, err
+	}
+	if w.PurgesRecorded, err = s.recordPurges(ctx, hello.Purges); err != nil {
+		return nil, err
+	}
 	b, err := s.hub.codec.Encode(syncproto.FrameWelcome, &w)
 	if err != nil {
 		return nil, err
@@ -437,6 +443,10 @@ func (s *session) handle(ctx context.Context, f syncproto.Frame) error {
 			return syncproto.Errorf(syncproto.CodeInvalid, "a device may serve at most 64 flights")
 		}
 		if err := s.dropOutOfScope(ctx, sub.Flights); err != nil {
+			return err
+		}
+		// Acknowledged in the next handshake's welcome.
+		if _, err := s.recordPurges(ctx, sub.Purges); err != nil {
 			return err
 		}
 		s.mu.Lock()

@@ -32,6 +32,7 @@ const (
 	AuditDeviceBound    = "device_bound"    // an admin set the flights a device may serve
 	AuditCrewChanged    = "crew_changed"    // a crew member added to or removed from the roster
 	AuditPurge          = "purge"           // a tablet reported a flight's passenger data gone
+	AuditFlightClosed   = "flight_closed"   // a supervisor closed a flight: tablets purge it
 )
 
 // AuditEvent is one entry of the audit log. Entries are only appended.

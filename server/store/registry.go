@@ -26,6 +26,9 @@ type Flight struct {
 	ArrivesAt   *time.Time `json:"arrives_at,omitempty"`
 	Aircraft    string     `json:"aircraft,omitempty"`
 	CreatedAt   time.Time  `json:"created_at"`
+	// ClosedAt is when a supervisor closed the flight: tablets then purge
+	// its passenger data (closed.go).
+	ClosedAt *time.Time `json:"closed_at,omitempty"`
 }
 
 // CreateFlight stores a new flight; one that exists already is a conflict.

@@ -51,12 +51,13 @@ var (
 	bktAudit  = []byte("audit")  // sequence (8 bytes, big-endian) -> AuditEvent
 	bktEnrol  = []byte("enrol")  // SHA-256 of the enrolment code -> Enrolment
 	bktCrew   = []byte("crew")   // staff number -> syncproto.RosterEntry (crew.go)
+	bktPurges = []byte("purges") // flight 0x00 device id -> Purge (closed.go)
 
 	allBuckets = [][]byte{
 		bktMeta, bktLog, bktOpIdx, bktEnqOps, bktEnquiries, bktByExt, bktFeed, bktDelivery, bktFlights, bktDevices,
 		bktPax, bktPaxPNR, bktPaxName, bktPaxHandle, bktPaxChanHandle,
 		bktCare, bktQueue, bktOpen, bktThreads, bktFigFirst, bktFigResolve, bktFigOnboard, bktArrivals, bktTemplates,
-		bktUsers, bktTokens, bktAudit, bktEnrol, bktCrew,
+		bktUsers, bktTokens, bktAudit, bktEnrol, bktCrew, bktPurges,
 	}
 
 	keyEpoch = []byte("epoch")
