@@ -1,9 +1,9 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"crypto/subtle"
+	"encoding/json"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -105,27 +105,13 @@ var errExpiredCode = syncproto.Errorf(syncproto.CodeUnauthorized, "the enrolment
 
 // deleteEnrolments drops every waiting code of a device.
 func deleteEnrolments(tx *bolt.Tx, deviceID string) error {
-	b := tx.Bucket(bktEnrol)
-	var del [][]byte
-	err := b.ForEach(func(k, v []byte) error {
+	return deleteWhere(tx.Bucket(bktEnrol), func(v []byte) (bool, error) {
 		var en Enrolment
-		if _, err := getJSON(b, k, &en); err != nil {
-			return err
+		if err := json.Unmarshal(v, &en); err != nil {
+			return false, err
 		}
-		if en.DeviceID == deviceID {
-			del = append(del, bytes.Clone(k))
-		}
-		return nil
+		return en.DeviceID == deviceID, nil
 	})
-	if err != nil {
-		return err
-	}
-	for _, k := range del {
-		if err := b.Delete(k); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // deviceTokenMatches compares in constant time; an empty stored hash (a

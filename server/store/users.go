@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"sort"
 	"time"
 
@@ -204,17 +205,25 @@ func (s *Store) Tokens(ctx context.Context, kind string) ([]Token, error) {
 }
 
 func deleteTokens(tx *bolt.Tx, match func(*Token) bool) error {
-	b := tx.Bucket(bktTokens)
-	var del [][]byte
-	err := b.ForEach(func(k, _ []byte) error {
+	return deleteWhere(tx.Bucket(bktTokens), func(v []byte) (bool, error) {
 		var t Token
-		if _, err := getJSON(b, k, &t); err != nil {
-			return err
+		if err := json.Unmarshal(v, &t); err != nil {
+			return false, err
 		}
-		if match(&t) {
+		return match(&t), nil
+	})
+}
+
+// deleteWhere deletes the entries of b whose value match says so (keys
+// are collected first: bbolt forbids deleting while iterating).
+func deleteWhere(b *bolt.Bucket, match func(v []byte) (bool, error)) error {
+	var del [][]byte
+	err := b.ForEach(func(k, v []byte) error {
+		ok, err := match(v)
+		if ok {
 			del = append(del, bytes.Clone(k))
 		}
-		return nil
+		return err
 	})
 	if err != nil {
 		return err
