@@ -316,6 +316,22 @@ func TestSyncOverTLS(t *testing.T) {
 		_, _ = b.ReadFrom(resp.Body)
 		return strings.Contains(b.String(), enq)
 	})
+	// Over TLS the session cookie is Secure.
+	apiCall("POST", "/users", `{"username":"ann","password":"correct horse battery","role":"agent"}`, nil)
+	resp, err := hc.Post("https://"+g.addr+"/api/v1/login", "application/json", strings.NewReader(`{"username":"ann","password":"correct horse battery"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	secure := 0
+	for _, ck := range resp.Cookies() {
+		if ck.Secure && ck.SameSite == http.SameSiteStrictMode {
+			secure++
+		}
+	}
+	if resp.StatusCode != 200 || secure != 2 {
+		t.Errorf("login over TLS = %d with %d Secure SameSite=Strict cookies, want 200 and 2", resp.StatusCode, secure)
+	}
 	if !strings.HasPrefix(svc.URL(), "https://") {
 		t.Errorf("cabin URL = %s, want https", svc.URL())
 	}

@@ -97,6 +97,13 @@ func (s *session) run(parent context.Context) {
 		return
 	}
 	defer s.hub.unregister(s)
+	// A revocation that landed between the handshake's check and the
+	// registration found no session to disconnect: check again now that
+	// Disconnect can find this one.
+	if _, err := s.hub.store.Authenticate(parent, hello.DeviceID, hello.Token); err != nil {
+		s.refuse(err)
+		return
+	}
 	s.log.Info("sync session started", "flights", s.flightList(), "remote", s.remote, "app", hello.State.AppVersion, "outbox", hello.State.Outbox)
 
 	ctx, cancel := context.WithCancel(parent)
