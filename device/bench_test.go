@@ -66,11 +66,13 @@ func BenchmarkListEnquiries500(b *testing.B) {
 	}
 	defer st.Close()
 	e := echo.New()
-	(&api.API{Store: st, Sync: idle{}, DeviceID: "bench"}).Register(e)
+	(&api.API{Store: st, Sync: idle{}, DeviceID: "bench", APIToken: "bench"}).Register(e)
 	srv := httptest.NewServer(e)
 	defer srv.Close()
 	for b.Loop() {
-		resp, err := http.Get(srv.URL + "/api/v1/enquiries")
+		req, _ := http.NewRequest("GET", srv.URL+"/api/v1/enquiries", nil)
+		req.Header.Set("Authorization", "Bearer bench")
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -2,6 +2,8 @@ package device
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -9,9 +11,11 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -28,11 +32,33 @@ const Version = "0.1.0"
 
 // Config configures a cabin service.
 type Config struct {
-	Addr         string // local API listen address
-	DataDir      string // folder for cabin.db
-	Ground       string // ground server base URL
-	DeviceID     string
-	DeviceToken  string
+	Addr    string // local API listen address
+	DataDir string // folder for cabin.db
+	Ground  string // ground server base URL
+	// DeviceID and DeviceToken, when both are set, are the credential
+	// (automation); otherwise the one stored at enrolment is used.
+	DeviceID    string
+	DeviceToken string
+	// EnrolCode is a one-time code from POST /api/v1/devices, exchanged
+	// at the ground on Open for the credential, which is then stored.
+	EnrolCode string
+	// Insecure allows a plain http:// or ws:// ground URL. Without it the
+	// sync link must be TLS: the token and passenger data cross it.
+	Insecure bool
+	// TLSCert and TLSKey serve the local API over HTTPS.
+	TLSCert, TLSKey string
+	// APIToken, if set, is a bearer token for automation on the local API,
+	// besides crew sessions.
+	APIToken string
+	// SessionIdle locks a crew session unused this long.
+	SessionIdle time.Duration
+	// Retention is how long a closed flight's passenger data stays once
+	// every op of it is acknowledged; PurgeInterval how often that is
+	// checked (a minute if zero).
+	Retention, PurgeInterval time.Duration
+	// GroundCA, if set, is the pool of certificate authorities the ground's
+	// certificate must chain to (a private CA); the system pool otherwise.
+	GroundCA     *x509.CertPool
 	ReconnectMin time.Duration
 	ReconnectMax time.Duration
 	Compress     bool
@@ -51,6 +77,8 @@ func DefaultConfig() Config {
 		ReconnectMin: 500 * time.Millisecond,
 		ReconnectMax: 30 * time.Second,
 		Compress:     true,
+		SessionIdle:  api.DefaultSessionIdle,
+		Retention:    time.Hour,
 	}
 }
 
@@ -77,11 +105,15 @@ func New(cfg Config) *Service {
 // Open opens the store and the listener. A corrupt store is refused (see
 // store.ErrCorrupt).
 func (s *Service) Open() (err error) {
-	if s.cfg.DeviceID == "" || s.cfg.DeviceToken == "" {
-		return errors.New("a device id and token are required (--device-id, --device-token)")
+	if (s.cfg.DeviceID == "") != (s.cfg.DeviceToken == "") {
+		return errors.New("--device-id and --device-token go together")
 	}
-	if _, err := syncclient.SyncURL(s.cfg.Ground); err != nil {
+	target, err := syncclient.SyncURL(s.cfg.Ground)
+	if err != nil {
 		return err
+	}
+	if strings.HasPrefix(target, "ws://") && !s.cfg.Insecure {
+		return fmt.Errorf("ground URL %q is not TLS: use https:// (or --insecure on a trusted test network)", s.cfg.Ground)
 	}
 	if err := os.MkdirAll(s.cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("create data folder: %w", err)
@@ -95,7 +127,7 @@ func (s *Service) Open() (err error) {
 			st.Close()
 		}
 	}()
-	if err := st.SetDeviceID(s.cfg.DeviceID); err != nil {
+	if err := s.credential(st); err != nil {
 		return err
 	}
 	s.Store = st
@@ -118,6 +150,7 @@ func (s *Service) Open() (err error) {
 		Ground: s.cfg.Ground, DeviceID: s.cfg.DeviceID, Token: s.cfg.DeviceToken, AppVersion: Version,
 		ReconnectMin: s.cfg.ReconnectMin, ReconnectMax: s.cfg.ReconnectMax, Compress: s.cfg.Compress,
 		Log: s.log.With("device", s.cfg.DeviceID), Now: s.cfg.Now, Metrics: syncMetrics,
+		Dialer: &websocket.Dialer{HandshakeTimeout: 15 * time.Second, Proxy: http.ProxyFromEnvironment, TLSClientConfig: s.tlsClient()},
 	}, st)
 
 	ui := assets.Crew()
@@ -127,7 +160,9 @@ func (s *Service) Open() (err error) {
 	if s.cfg.Now != nil {
 		ids.Now = s.cfg.Now
 	}
-	(&api.API{Store: st, IDs: ids, Sync: s.Sync, DeviceID: s.cfg.DeviceID, UI: ui, Log: s.log, Metrics: s.Metrics}).Register(e)
+	(&api.API{Store: st, IDs: ids, Sync: s.Sync, DeviceID: s.cfg.DeviceID, UI: ui, Log: s.log, Metrics: s.Metrics,
+		APIToken: s.cfg.APIToken, SessionIdle: s.cfg.SessionIdle,
+	}).Register(e)
 	s.echo = e
 	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
@@ -138,11 +173,82 @@ func (s *Service) Open() (err error) {
 	return nil
 }
 
+func (s *Service) tlsClient() *tls.Config {
+	return &tls.Config{RootCAs: s.cfg.GroundCA, MinVersion: tls.VersionTLS12}
+}
+
+// purgeLoop removes closed flights' passenger data once their retention
+// has passed, and has the receipts reported (a served-flight change makes
+// the sync client send a subscribe carrying them).
+func (s *Service) purgeLoop(ctx context.Context) {
+	every := s.cfg.PurgeInterval
+	if every <= 0 {
+		every = time.Minute
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		rs, err := s.Store.PurgeDue(time.Now(), s.cfg.Retention)
+		if err != nil {
+			s.log.Error("purge", "err", err)
+			continue
+		}
+		for _, r := range rs {
+			s.log.Info("closed flight purged", "flight", r.Flight, "enquiries", r.Enquiries, "ops", r.Ops)
+		}
+		if len(rs) > 0 {
+			s.Sync.FlightsChanged()
+		}
+	}
+}
+
+// credential settles the device's identity: a new enrolment, the flags, or
+// what an earlier enrolment stored, in that order.
+func (s *Service) credential(st *store.Store) error {
+	switch {
+	case s.cfg.EnrolCode != "":
+		hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+			Proxy: http.ProxyFromEnvironment, TLSClientConfig: s.tlsClient(), TLSHandshakeTimeout: 15 * time.Second,
+		}}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		c, err := syncclient.Enrol(ctx, hc, s.cfg.Ground, s.cfg.EnrolCode)
+		if err != nil {
+			return fmt.Errorf("enrol: %w", err)
+		}
+		if err := st.SetCredential(c.DeviceID, c.Token); err != nil {
+			return err
+		}
+		s.cfg.DeviceID, s.cfg.DeviceToken = c.DeviceID, c.Token
+		s.log.Info("device enrolled", "device", c.DeviceID)
+	case s.cfg.DeviceID != "":
+		if err := st.SetDeviceID(s.cfg.DeviceID); err != nil {
+			return err
+		}
+	default:
+		s.cfg.DeviceID, s.cfg.DeviceToken = st.Credential()
+		if s.cfg.DeviceID == "" || s.cfg.DeviceToken == "" {
+			return errors.New("this tablet is not enrolled: start it once with --enrol CODE (from POST /api/v1/devices), or give --device-id and --device-token")
+		}
+	}
+	return nil
+}
+
 // Addr is the local API's address (after Open).
 func (s *Service) Addr() string { return s.ln.Addr().String() }
 
 // URL is the local API's base URL (after Open).
-func (s *Service) URL() string { return "http://" + s.Addr() }
+func (s *Service) URL() string {
+	if s.cfg.TLSCert != "" {
+		return "https://" + s.Addr()
+	}
+	return "http://" + s.Addr()
+}
 
 // Run serves the local API and syncs until ctx is done, then stops both and
 // closes the store.
@@ -150,6 +256,8 @@ func (s *Service) Run(ctx context.Context) error {
 	srv := &http.Server{
 		Handler:           s.echo,
 		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       120 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
@@ -157,10 +265,17 @@ func (s *Service) Run(ctx context.Context) error {
 	defer stopSync()
 	var wg sync.WaitGroup
 	var syncErr error
-	wg.Add(1)
+	wg.Add(2)
 	go func() { defer wg.Done(); syncErr = s.Sync.Run(syncCtx) }()
+	go func() { defer wg.Done(); s.purgeLoop(syncCtx) }()
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(s.ln) }()
+	go func() {
+		if s.cfg.TLSCert != "" {
+			errc <- srv.ServeTLS(s.ln, s.cfg.TLSCert, s.cfg.TLSKey)
+			return
+		}
+		errc <- srv.Serve(s.ln)
+	}()
 	var serveErr error
 	select {
 	case <-ctx.Done():

@@ -18,6 +18,7 @@ import (
 
 	"github.com/cabincare/cabincare/server"
 	"github.com/cabincare/cabincare/server/fleet"
+	"github.com/cabincare/cabincare/server/store"
 	"github.com/cabincare/cabincare/syncproto"
 )
 
@@ -525,13 +526,16 @@ func TestAdminLifecycle(t *testing.T) {
 	}
 
 	// Every action is in the audit trail, in order.
-	recs, err := g.srv.Store.AuditLog(context.Background(), 100)
+	recs, err := g.srv.Store.Audit(context.Background(), store.AuditFilter{Limit: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
+	lifecycle := []string{fleet.ActionRename, fleet.ActionResync, fleet.ActionDecommission, fleet.ActionDecommissioned}
 	var actions []string
 	for i := len(recs) - 1; i >= 0; i-- {
-		actions = append(actions, recs[i].Action+" "+recs[i].Target)
+		if slices.Contains(lifecycle, recs[i].Kind) {
+			actions = append(actions, recs[i].Kind+" "+strings.TrimPrefix(recs[i].Subject, "device:"))
+		}
 	}
 	want := []string{
 		fleet.ActionRename + " " + a.creds.ID,

@@ -77,14 +77,14 @@ func TestChaosRealStack(t *testing.T) {
 			id := ids[rng.IntN(len(ids))]
 			switch rng.IntN(3) {
 			case 0:
-				try(t, "POST", "http://"+c.addr+"/api/v1/enquiries/"+id+"/ack", "", nil)
+				try(t, "POST", "http://"+c.addr+"/api/v1/enquiries/"+id+"/ack", cabinToken, nil)
 			case 1:
 				text := fmt.Sprintf("crew %d step %d", i, step)
 				c.api("POST", "/enquiries/"+id+"/notes", map[string]string{"text": text}, 201, nil)
 				notes = append(notes, text)
 			case 2:
 				out := []string{"resolved", "not_resolved", "escalated", "passenger_not_on_board"}[rng.IntN(4)]
-				try(t, "POST", "http://"+c.addr+"/api/v1/enquiries/"+id+"/resolve", "", map[string]string{"outcome": out})
+				try(t, "POST", "http://"+c.addr+"/api/v1/enquiries/"+id+"/resolve", cabinToken, map[string]string{"outcome": out})
 			}
 		case n < 55: // agents
 			id := enqs[rng.IntN(len(enqs))]

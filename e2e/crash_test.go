@@ -145,7 +145,7 @@ func startGroundProc(t testing.TB, addr, dir string) *groundProc {
 
 func startCabinProc(t testing.TB, g *ground, addr, dir string, creds deviceCreds) *cabin {
 	c := &cabin{t: t, creds: creds, dir: dir, addr: addr, g: g}
-	c.p = startProc(t, "cabin", bins.cabin, "--addr", addr, "--data", dir, "--ground", g.url(), "--device-id", creds.ID, "--device-token", creds.Token, "--reconnect-min", "20ms", "--reconnect-max", "200ms", "--log-level", "debug")
+	c.p = startProc(t, "cabin", bins.cabin, "--addr", addr, "--data", dir, "--ground", g.url(), "--insecure", "--api-token", cabinToken, "--device-id", creds.ID, "--device-token", creds.Token, "--reconnect-min", "20ms", "--reconnect-max", "200ms", "--log-level", "debug")
 	waitHealthy(t, "http://"+addr)
 	return c
 }

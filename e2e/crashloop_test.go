@@ -53,8 +53,16 @@ func (l *ledger) note(text string, err error) {
 // post makes a JSON POST and reports an error for a failed call or a
 // status other than want, without failing the test: the service may be
 // dead.
+// post sends a crew action to a cabin's local API with the automation
+// token.
 func post(url string, body string, want int) error {
-	resp, err := httpClient.Post(url, "application/json", strings.NewReader(body))
+	req, err := http.NewRequest("POST", url, strings.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+cabinToken)
+	resp, err := httpClient.Do(req)
 	if err != nil {
 		return err
 	}
@@ -370,7 +378,7 @@ func TestCorruptStoreRefusesToStart(t *testing.T) {
 			before, _ := os.ReadFile(path)
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, bins.cabin, "--addr", freeAddr(t), "--data", filepath.Dir(path), "--ground", "http://127.0.0.1:1",
+			cmd := exec.CommandContext(ctx, bins.cabin, "--addr", freeAddr(t), "--data", filepath.Dir(path), "--ground", "http://127.0.0.1:1", "--insecure",
 				"--device-id", "tablet-1", "--device-token", "x", "--log-format", "text")
 			var stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &stderr, &stderr

@@ -14,11 +14,17 @@ import (
 
 	"github.com/cabincare/cabincare/device"
 	"github.com/cabincare/cabincare/faultlink"
+	"github.com/cabincare/cabincare/secrethash"
 	"github.com/cabincare/cabincare/server"
 	"github.com/cabincare/cabincare/server/hub"
 )
 
-const adminToken = "e2e-admin-token"
+const (
+	adminToken = "e2e-admin-token"
+	// cabinToken is the cabins' automation token: tests drive the local
+	// API as a script would, without a crew sign-in.
+	cabinToken = "e2e-cabin-token"
+)
 
 func testLog(t testing.TB) *slog.Logger {
 	if os.Getenv("E2E_LOG") != "" {
@@ -69,6 +75,8 @@ func (g *ground) start() {
 	cfg := server.Config{
 		Addr: g.addr, DataDir: g.dir, AdminToken: adminToken, Log: testLog(g.t),
 		Hub: hub.Config{Heartbeat: 500 * time.Millisecond, Compress: true},
+		// Cheap PIN hashes: same format and check, fast under -race.
+		PINParams: secrethash.Params{Memory: 64, Time: 1, Threads: 1},
 	}
 	if g.tune != nil {
 		g.tune(&cfg)
@@ -230,10 +238,19 @@ type deviceCreds struct {
 	Token string `json:"token"`
 }
 
+// newDevice registers a device and exchanges its enrolment code, as
+// `cabin --enrol` does.
 func (g *ground) newDevice(name string) deviceCreds {
-	var d deviceCreds
-	g.api("POST", "/devices", map[string]string{"name": name}, 201, &d)
-	return d
+	var created struct {
+		Code string `json:"enrolment_code"`
+	}
+	g.api("POST", "/devices", map[string]string{"name": name}, 201, &created)
+	var d struct {
+		ID    string `json:"device_id"`
+		Token string `json:"token"`
+	}
+	call(g.t, "POST", g.url()+"/api/v1/enrol", "", map[string]string{"code": created.Code}, 200, &d)
+	return deviceCreds{ID: d.ID, Token: d.Token}
 }
 
 // cabin is an in-process cabin service.
@@ -251,6 +268,8 @@ type cabin struct {
 	link *faultlink.Link
 	// now, when set, is the cabin's wall clock (a shifted one for skew).
 	now func() time.Time
+	// tune, when set, changes the cabin's config before it opens.
+	tune func(*device.Config)
 }
 
 // newLink starts a fault-injecting link to the ground, closed when the test
@@ -291,11 +310,15 @@ func startCabin(t testing.TB, g *ground, name string) *cabin {
 
 func (c *cabin) start() {
 	c.t.Helper()
-	c.svc = device.New(device.Config{
-		Addr: c.addr, DataDir: c.dir, Ground: c.groundURL(), DeviceID: c.creds.ID, DeviceToken: c.creds.Token,
+	cfg := device.Config{
+		Addr: c.addr, DataDir: c.dir, Ground: c.groundURL(), DeviceID: c.creds.ID, DeviceToken: c.creds.Token, Insecure: true, APIToken: cabinToken,
 		ReconnectMin: 20 * time.Millisecond, ReconnectMax: 200 * time.Millisecond, Compress: true, Log: testLog(c.t),
 		Now: c.now,
-	})
+	}
+	if c.tune != nil {
+		c.tune(&cfg)
+	}
+	c.svc = device.New(cfg)
 	var err error
 	for range 50 {
 		if err = c.svc.Open(); err == nil {
@@ -324,7 +347,7 @@ func (c *cabin) shutdown() {
 
 func (c *cabin) api(method, path string, body any, want int, out any) {
 	c.t.Helper()
-	call(c.t, method, "http://"+c.addr+"/api/v1"+path, "", body, want, out)
+	call(c.t, method, "http://"+c.addr+"/api/v1"+path, cabinToken, body, want, out)
 }
 
 type statusJSON struct {

@@ -198,7 +198,19 @@ type Creds struct {
 func (g *Ground) NewDevices(ctx context.Context, prefix string, n, par int) ([]Creds, error) {
 	out := make([]Creds, n)
 	err := parallel(ctx, n, par, func(i int) error {
-		return g.Call(ctx, "POST", "/devices", map[string]string{"name": fmt.Sprintf("%s-%05d", prefix, i)}, &out[i])
+		var d struct {
+			Code string `json:"enrolment_code"`
+		}
+		if err := g.Call(ctx, "POST", "/devices", map[string]string{"name": fmt.Sprintf("%s-%05d", prefix, i)}, &d); err != nil {
+			return err
+		}
+		var c struct {
+			ID    string `json:"device_id"`
+			Token string `json:"token"`
+		}
+		err := g.Call(ctx, "POST", "/enrol", map[string]string{"code": d.Code}, &c)
+		out[i] = Creds{ID: c.ID, Token: c.Token}
+		return err
 	})
 	return out, err
 }

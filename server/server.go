@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cabincare/cabincare/assets"
+	"github.com/cabincare/cabincare/secrethash"
 	"github.com/cabincare/cabincare/server/api"
 	"github.com/cabincare/cabincare/server/care"
 	"github.com/cabincare/cabincare/server/events"
@@ -46,8 +48,16 @@ type Config struct {
 	// the live event stream.
 	Health        fleet.Thresholds
 	AlertInterval time.Duration
-	Log           *slog.Logger
-	Now           func() time.Time
+	// TLSCert and TLSKey (PEM files) serve HTTPS and wss:// sync; both or
+	// neither.
+	TLSCert, TLSKey string
+	// PINParams are the argon2id costs of crew PIN hashes
+	// (secrethash.PINParams if zero; tests and the demo lower them).
+	PINParams secrethash.Params
+	// SessionTTL bounds a web login; EnrolTTL a device enrolment code.
+	SessionTTL, EnrolTTL time.Duration
+	Log                  *slog.Logger
+	Now                  func() time.Time
 }
 
 // DefaultConfig returns the defaults used by cmd/ground.
@@ -74,6 +84,7 @@ type Server struct {
 	// Events is the live event stream (GET /api/v1/events).
 	Events  *events.Broker
 	Metrics *prometheus.Registry
+	API     *api.API
 	echo    *echo.Echo
 	ln      net.Listener
 }
@@ -100,6 +111,15 @@ func New(cfg Config) *Server {
 func (s *Server) Open() (err error) {
 	if s.cfg.AdminToken == "" {
 		return errors.New("an admin token is required (--admin-token or CABINCARE_ADMIN_TOKEN)")
+	}
+	if (s.cfg.TLSCert == "") != (s.cfg.TLSKey == "") {
+		return errors.New("--tls-cert and --tls-key go together")
+	}
+	if s.cfg.TLSCert != "" {
+		// Fail at start, not at the first handshake.
+		if _, err := tls.LoadX509KeyPair(s.cfg.TLSCert, s.cfg.TLSKey); err != nil {
+			return fmt.Errorf("load TLS key pair: %w", err)
+		}
 	}
 	if err := os.MkdirAll(s.cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("create data folder: %w", err)
@@ -151,10 +171,12 @@ func (s *Server) Open() (err error) {
 	ui := assets.Console()
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	(&api.API{
+	s.API = &api.API{
 		Store: st, Care: s.Care, Hub: s.Hub, Fleet: s.Fleet, Events: s.Events, Metrics: s.Metrics, AdminToken: s.cfg.AdminToken, UI: ui, Log: s.log, Now: s.cfg.Now,
 		WebhookSecret: s.cfg.WebhookSecret, WebhookVerifyToken: s.cfg.WebhookVerifyToken,
-	}).Register(e)
+		SessionTTL: s.cfg.SessionTTL, EnrolTTL: s.cfg.EnrolTTL, PINParams: s.cfg.PINParams,
+	}
+	s.API.Register(e)
 	s.echo = e
 
 	ln, err := net.Listen("tcp", s.cfg.Addr)
@@ -166,11 +188,19 @@ func (s *Server) Open() (err error) {
 	return nil
 }
 
+// Routes is echo's route table (after Open); tests walk it.
+func (s *Server) Routes() []*echo.Route { return s.echo.Routes() }
+
 // Addr is the address the server listens on (after Open).
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
 // URL is the server's base URL (after Open).
-func (s *Server) URL() string { return "http://" + s.Addr() }
+func (s *Server) URL() string {
+	if s.cfg.TLSCert != "" {
+		return "https://" + s.Addr()
+	}
+	return "http://" + s.Addr()
+}
 
 // Run serves until ctx is done, then shuts down gracefully: HTTP first,
 // then every sync session (Shutdown does not wait for hijacked
@@ -179,12 +209,22 @@ func (s *Server) Run(ctx context.Context) error {
 	srv := &http.Server{
 		Handler:           s.echo,
 		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return ctx },
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		// Every phase has a limit: headers, a whole request (bodies are at
+		// most 1 MiB; the sync socket sets its own deadlines once
+		// upgraded), and an idle keep-alive.
+		ReadTimeout: 60 * time.Second,
+		IdleTimeout: 120 * time.Second,
+		BaseContext: func(net.Listener) context.Context { return ctx },
+		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(s.ln) }()
+	go func() {
+		if s.cfg.TLSCert != "" {
+			errc <- srv.ServeTLS(s.ln, s.cfg.TLSCert, s.cfg.TLSKey)
+			return
+		}
+		errc <- srv.Serve(s.ln)
+	}()
 	monCtx, stopMon := context.WithCancel(ctx)
 	monDone := make(chan struct{})
 	go func() { defer close(monDone); s.Fleet.Run(monCtx) }()

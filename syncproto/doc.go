@@ -97,10 +97,12 @@
 //	device                                   ground
 //	HELLO {protocol, device_id, token,  ->
 //	       epoch, flights{F: cursor},
-//	       checkpoints{F: op id}, state}
+//	       checkpoints{F: op id}, state,
+//	       roster_version}
 //	                                    <-   WELCOME {protocol, epoch, session_id, hlc,
 //	                                                  clock, heartbeat_ms, max_frame,
-//	                                                  max_batch, resync, repull, flights}
+//	                                                  max_batch, resync, repull, flights,
+//	                                                  roster (if not roster_version)}
 //	                                    <-   CHANGES {flight, ops, cursor,          (catch-up pages,
 //	                                                  cursor_op, more}
 //	CHANGES_ACK {flight, cursor}        ->                   at most 4 unacknowledged)
@@ -116,7 +118,14 @@
 // The hello must arrive within HelloTimeout (10 s). The protocol version
 // must equal ProtocolVersion, or the ground answers ERROR protocol_version.
 // The device id and token are checked in constant time (unauthorized,
-// revoked).
+// revoked). WELCOME's flights are the flights the device may serve among
+// those it asked for: an admin can bind a device to aircraft or flights,
+// and the others are left out of the session (and ops for their enquiries
+// are refused out_of_scope). WELCOME carries the crew roster (staff
+// numbers, names, argon2id PIN hashes) when the device's roster_version is
+// not the ground's, so crew can sign in offline. Device ops name the
+// signed-in crew member in actor.staff (and actor.name). A session that
+// sends more than the ground's frame rate is closed with rate_limited.
 //
 // Epochs and checkpoints: each ground database has a random epoch, and
 // each CHANGES names the op at its cursor (cursor_op), which the device

@@ -24,6 +24,7 @@ const (
 	CodeTimeout           = "timeout"            // the peer was silent for too long
 	CodeSlowConsumer      = "slow_consumer"      // the peer does not read fast enough
 	CodeRevoked           = "revoked"            // the device's credential was revoked
+	CodeRateLimited       = "rate_limited"       // too many attempts or requests; wait and try again
 	CodeShuttingDown      = "shutting_down"      // the server is stopping; reconnect later
 	CodeResync            = "resync"             // an admin asked for a full re-pull: reconnect now
 	CodeUnavailable       = "unavailable"        // the service cannot answer now
@@ -79,6 +80,8 @@ func HTTPStatus(code string) int {
 		return 409
 	case CodeTooLarge:
 		return 413
+	case CodeRateLimited:
+		return 429
 	case CodeProtocolVersion:
 		return 426
 	case CodeTimeout:

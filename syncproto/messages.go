@@ -88,6 +88,37 @@ type Hello struct {
 	// holds another op there, or none, answers with Resync too.
 	Pushed *LogMark    `json:"pushed,omitempty"`
 	State  DeviceState `json:"state"`
+	// RosterVersion is the version of the crew roster the device holds
+	// (0: none); the ground sends the roster in Welcome when it differs.
+	RosterVersion uint64 `json:"roster_version,omitempty"`
+	// Purges are the purge receipts the ground has not acknowledged yet
+	// (Welcome.PurgesRecorded).
+	Purges []PurgeReceipt `json:"purges,omitempty"`
+}
+
+// PurgeReceipt says a tablet removed a closed flight's passenger data:
+// how many enquiries and ops, and when. The ground keeps one per device
+// and flight, so an admin can show the data is gone from every tablet.
+type PurgeReceipt struct {
+	Flight    string    `json:"flight"`
+	Enquiries int       `json:"enquiries"`
+	Ops       int       `json:"ops"`
+	At        time.Time `json:"at"`
+}
+
+// Roster is the crew list a tablet checks sign-ins against offline. PINs
+// travel and are kept only as argon2id hashes (see SECURITY.md for what
+// that does and does not protect).
+type Roster struct {
+	Version uint64        `json:"version"`
+	Crew    []RosterEntry `json:"crew"`
+}
+
+// RosterEntry is one crew member.
+type RosterEntry struct {
+	StaffNumber string `json:"staff_number"`
+	Name        string `json:"name"`
+	PINHash     string `json:"pin_hash"`
 }
 
 // LogMark is a place in the ground's log: a sequence and the op stored there.
@@ -119,6 +150,16 @@ type Welcome struct {
 	Repull bool `json:"repull,omitempty"`
 	// Flights echoes the cursors the server will stream from.
 	Flights map[string]uint64 `json:"flights"`
+	// Roster is the crew roster, sent only when the device's
+	// RosterVersion is not the ground's.
+	Roster *Roster `json:"roster,omitempty"`
+	// Closed lists the device's flights the ground has closed: their
+	// passenger data leaves the tablet once every op is acknowledged and
+	// the retention has passed.
+	Closed []string `json:"closed,omitempty"`
+	// PurgesRecorded names the flights of the hello's purge receipts the
+	// ground has stored; the device may forget those receipts.
+	PurgesRecorded []string `json:"purges_recorded,omitempty"`
 }
 
 // Push carries a batch of the device's ops, oldest first.
@@ -203,6 +244,9 @@ type Heartbeat struct {
 // Subscribe replaces the set of flights the device serves mid-session.
 type Subscribe struct {
 	Flights map[string]uint64 `json:"flights"`
+	// Purges are purge receipts made during the session (a flight that
+	// was purged also leaves Flights).
+	Purges []PurgeReceipt `json:"purges,omitempty"`
 }
 
 // Protocol timing defaults. The server announces its heartbeat in Welcome.

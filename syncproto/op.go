@@ -40,6 +40,9 @@ type Actor struct {
 	Type string `json:"type"`
 	ID   string `json:"id"`
 	Name string `json:"name,omitempty"`
+	// Staff is the staff number of the crew member signed in on the
+	// tablet that wrote a device op.
+	Staff string `json:"staff,omitempty"`
 }
 
 // String is the actor as shown to people.
@@ -187,6 +190,9 @@ func (o *Op) Validate() error {
 		return err
 	}
 	if err := checkShort("actor name", o.Actor.Name, false); err != nil {
+		return err
+	}
+	if err := checkShort("actor staff number", o.Actor.Staff, false); err != nil {
 		return err
 	}
 	switch o.Kind {

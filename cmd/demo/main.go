@@ -24,6 +24,7 @@ import (
 	"github.com/cabincare/cabincare/device"
 	"github.com/cabincare/cabincare/faultlink"
 	"github.com/cabincare/cabincare/flagenv"
+	"github.com/cabincare/cabincare/secrethash"
 	"github.com/cabincare/cabincare/server"
 )
 
@@ -103,7 +104,19 @@ type system struct {
 	Token   string
 	Flight  string
 	Samples summary
+	// Crew are the crew members the demo put on the roster; they sign in
+	// on the tablets with their staff number and PIN.
+	Crew []crewMember
 }
+
+type crewMember struct {
+	StaffNumber string `json:"staff_number"`
+	Name        string `json:"name"`
+	PIN         string `json:"pin"`
+}
+
+// demoCrew are printed in the guide: a demo has nothing to protect.
+var demoCrew = []crewMember{{"10001", "Piet Purser", "1357"}, {"20002", "Carla Crew", "2468"}}
 
 func start(ctx context.Context, cfg config, cabinAddrs []string, log *slog.Logger, stdin io.Reader, stdout io.Writer, ready chan<- *system) error {
 	ctx, cancel := context.WithCancel(ctx)
@@ -112,7 +125,12 @@ func start(ctx context.Context, cfg config, cabinAddrs []string, log *slog.Logge
 	errs := make(chan error, 4)
 	defer wg.Wait()
 
-	g := server.New(server.Config{Addr: cfg.groundAddr, DataDir: cfg.data + "/ground", AdminToken: cfg.token, Log: log.With("svc", "ground")})
+	g := server.New(server.Config{
+		Addr: cfg.groundAddr, DataDir: cfg.data + "/ground", AdminToken: cfg.token, Log: log.With("svc", "ground"),
+		// The demo's PINs are printed for all to see; cheap hashes keep
+		// sign-in instant (and its test fast under -race).
+		PINParams: secrethash.Params{Memory: 1024, Time: 1, Threads: 1},
+	})
 	if err := g.Open(); err != nil {
 		return err
 	}
@@ -128,9 +146,17 @@ func start(ctx context.Context, cfg config, cabinAddrs []string, log *slog.Logge
 	}
 	sys.Samples = sum
 
+	for _, m := range demoCrew {
+		if _, err := api.do(ctx, "POST", "/crew", m, nil); err != nil {
+			cancel()
+			return err
+		}
+	}
+	sys.Crew = demoCrew
+
 	names := []string{"purser-tablet", "cabin-tablet"}
 	for i, name := range names {
-		creds, err := api.newDevice(ctx, name)
+		code, err := api.newDevice(ctx, name)
 		if err != nil {
 			cancel()
 			return err
@@ -144,7 +170,9 @@ func start(ctx context.Context, cfg config, cabinAddrs []string, log *slog.Logge
 		defer link.Close()
 		svc := device.New(device.Config{
 			Addr: cabinAddrs[i], DataDir: fmt.Sprintf("%s/%s", cfg.data, name), Ground: "http://" + link.Addr(),
-			DeviceID: creds.ID, DeviceToken: creds.Token, ReconnectMax: 5 * time.Second, Compress: true,
+			// The demo's link is loopback; a real tablet reaches the ground
+			// over TLS.
+			EnrolCode: code, Insecure: true, ReconnectMax: 5 * time.Second, Compress: true,
 			Log: log.With("svc", name),
 		})
 		if err := svc.Open(); err != nil {
@@ -214,11 +242,14 @@ cabincare demo is running.
   Cabin crew tablet:       %s/
   Admin token:             %s
 
+Crew sign-in on the tablets (staff number / PIN): %s / %s (%s), %s / %s (%s).
+A tablet locks after 10 minutes without use.
+
 Loaded %d flights and %d enquiries from the samples; %d are assigned to
 flight %s, which both tablets serve.
 
 Try this:
-  1. Open the purser's tablet: the flight's enquiries are there, seat first.
+  1. Open the purser's tablet and sign in: the flight's enquiries are there.
   2. Type "off" here and press Enter: both tablets lose the ground link.
   3. On a tablet, tap an enquiry, tap "Seen", record an outcome with a note.
      The tablet answers at once and shows the action waiting to be sent.
@@ -231,5 +262,6 @@ Try this:
 
 Type "quit" or press Ctrl-C to stop.
 `, sys.Ground.URL(), sys.Token, sys.Ground.URL(), sys.Token, sys.Cabins[0].URL(), sys.Cabins[1].URL(), sys.Token,
+		sys.Crew[0].StaffNumber, sys.Crew[0].PIN, sys.Crew[0].Name, sys.Crew[1].StaffNumber, sys.Crew[1].PIN, sys.Crew[1].Name,
 		sys.Samples.Flights, sys.Samples.Enquiries, sys.Samples.Assigned, sys.Flight, sys.Flight)
 }

@@ -97,16 +97,36 @@ func TestDemo(t *testing.T) {
 			Status string `json:"status"`
 		} `json:"enquiries"`
 	}
-	for _, c := range sys.Cabins {
+	if !strings.Contains(out.String(), sys.Crew[0].StaffNumber+" / "+sys.Crew[0].PIN) {
+		t.Fatalf("the guide does not show the crew sign-in:\n%s", out.String())
+	}
+	// Crew sign in on each tablet with the printed credentials, once the
+	// roster has arrived in sync.
+	tokens := make([]string, len(sys.Cabins))
+	for i, c := range sys.Cabins {
+		m := sys.Crew[i%len(sys.Crew)]
+		waitFor(t, "crew sign-in on "+c.URL(), func() bool {
+			resp, err := http.Post(c.URL()+"/api/v1/session", "application/json", strings.NewReader(`{"staff_number":"`+m.StaffNumber+`","pin":"`+m.PIN+`"}`))
+			if err != nil {
+				return false
+			}
+			defer resp.Body.Close()
+			var s struct{ Token string }
+			if resp.StatusCode != 200 || json.NewDecoder(resp.Body).Decode(&s) != nil {
+				return false
+			}
+			tokens[i] = s.Token
+			return true
+		})
 		waitFor(t, "enquiries on "+c.URL(), func() bool {
 			var l list
-			getJSON(t, c.URL()+"/api/v1/enquiries", "", &l)
+			getJSON(t, c.URL()+"/api/v1/enquiries", tokens[i], &l)
 			return len(l.Enquiries) == sys.Samples.Assigned
 		})
 	}
 
 	var l list
-	getJSON(t, sys.Cabins[0].URL()+"/api/v1/enquiries", "", &l)
+	getJSON(t, sys.Cabins[0].URL()+"/api/v1/enquiries", tokens[0], &l)
 	enq := l.Enquiries[0].ID
 	io.WriteString(stdinW, "off\n")
 	waitFor(t, "tablet offline", func() bool {
@@ -114,7 +134,10 @@ func TestDemo(t *testing.T) {
 		getJSON(t, sys.Cabins[0].URL()+"/api/v1/status", "", &s)
 		return !s.Connected
 	})
-	resp, err := http.Post(sys.Cabins[0].URL()+"/api/v1/enquiries/"+enq+"/resolve", "application/json", strings.NewReader(`{"outcome":"resolved","note":"Served first; she was delighted."}`))
+	req, _ := http.NewRequest("POST", sys.Cabins[0].URL()+"/api/v1/enquiries/"+enq+"/resolve", strings.NewReader(`{"outcome":"resolved","note":"Served first; she was delighted."}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+tokens[0])
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("resolve offline: %v %v", err, resp)
 	}
@@ -129,8 +152,24 @@ func TestDemo(t *testing.T) {
 		getJSON(t, sys.Ground.URL()+"/api/v1/enquiries/"+enq, sys.Token, &e)
 		return e.Status == "resolved"
 	})
+	var attributed struct {
+		History []struct {
+			Kind  string
+			Actor struct{ Staff, Name string }
+		}
+	}
+	getJSON(t, sys.Ground.URL()+"/api/v1/enquiries/"+enq, sys.Token, &attributed)
+	found := false
+	for _, h := range attributed.History {
+		if h.Kind == "outcome" {
+			found = h.Actor.Staff == sys.Crew[0].StaffNumber && h.Actor.Name == sys.Crew[0].Name
+		}
+	}
+	if !found {
+		t.Errorf("outcome not attributed to %s (%s): %+v", sys.Crew[0].Name, sys.Crew[0].StaffNumber, attributed.History)
+	}
 	waitFor(t, "outcome on the other tablet", func() bool {
-		getJSON(t, sys.Cabins[1].URL()+"/api/v1/enquiries/"+enq, "", &e)
+		getJSON(t, sys.Cabins[1].URL()+"/api/v1/enquiries/"+enq, tokens[1], &e)
 		return e.Status == "resolved"
 	})
 }

@@ -48,15 +48,14 @@ func (c *client) do(ctx context.Context, method, path string, body, out any) (in
 	return resp.StatusCode, nil
 }
 
-type creds struct {
-	ID    string `json:"id"`
-	Token string `json:"token"`
-}
-
-func (c *client) newDevice(ctx context.Context, name string) (creds, error) {
-	var d creds
+// newDevice registers a tablet and returns its one-time enrolment code,
+// which the tablet exchanges for its credential as it opens.
+func (c *client) newDevice(ctx context.Context, name string) (string, error) {
+	var d struct {
+		Code string `json:"enrolment_code"`
+	}
 	_, err := c.do(ctx, "POST", "/devices", map[string]string{"name": name}, &d)
-	return d, err
+	return d.Code, err
 }
 
 // summary counts what the demo loaded.

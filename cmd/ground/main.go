@@ -10,7 +10,9 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
+	"time"
 
 	"github.com/cabincare/cabincare/flagenv"
 	"github.com/cabincare/cabincare/server"
@@ -59,6 +61,11 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.IntVar(&h.MinTablets, "readiness-min-tablets", h.MinTablets, "tablets of a flight that must hold each of its enquiries before departure")
 	fs.DurationVar(&h.ReadinessWindow, "readiness-window", h.ReadinessWindow, "how soon before departure an enquiry on too few tablets is an alert")
 	fs.DurationVar(&cfg.AlertInterval, "alert-interval", cfg.AlertInterval, "how often alerts are re-evaluated for the live event stream")
+	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "TLS certificate (PEM) for HTTPS and wss:// sync; with --tls-key")
+	fs.StringVar(&cfg.TLSKey, "tls-key", "", "TLS private key (PEM); with --tls-cert")
+	fs.DurationVar(&cfg.SessionTTL, "session-ttl", 12*time.Hour, "how long a web login lasts")
+	fs.DurationVar(&cfg.EnrolTTL, "enrol-ttl", 15*time.Minute, "how long a device enrolment code can be used")
+	origins := fs.String("allowed-origins", "", "comma-separated browser origins, besides the server's own, allowed to open the sync WebSocket")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	logFormat := fs.String("log-format", "json", "log format: json or text")
 	err := flagenv.Parse(fs, args, map[string]string{
@@ -71,6 +78,8 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		"alert-outbox-growth": "CABINCARE_ALERT_OUTBOX_GROWTH", "alert-clock-skew": "CABINCARE_ALERT_CLOCK_SKEW",
 		"alert-sync-errors": "CABINCARE_ALERT_SYNC_ERRORS", "readiness-min-tablets": "CABINCARE_READINESS_MIN_TABLETS",
 		"readiness-window": "CABINCARE_READINESS_WINDOW", "alert-interval": "CABINCARE_ALERT_INTERVAL",
+		"tls-cert": "CABINCARE_TLS_CERT", "tls-key": "CABINCARE_TLS_KEY", "session-ttl": "CABINCARE_SESSION_TTL",
+		"enrol-ttl": "CABINCARE_ENROL_TTL", "allowed-origins": "CABINCARE_ALLOWED_ORIGINS",
 	}, os.LookupEnv)
 	if err != nil {
 		return err
@@ -83,6 +92,9 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	if h.OutboxDepth < 1 || h.OutboxGrowth < 1 || h.SyncErrors < 1 || h.MinTablets < 1 {
 		return errors.New("--alert-outbox-depth, --alert-outbox-growth, --alert-sync-errors and --readiness-min-tablets must be at least 1")
+	}
+	if *origins != "" {
+		cfg.Hub.AllowedOrigins = strings.Split(*origins, ",")
 	}
 	srv := server.New(cfg)
 	if err := srv.Open(); err != nil {

@@ -7,11 +7,13 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/cabincare/cabincare/attempts"
 	"github.com/cabincare/cabincare/device/store"
 	"github.com/cabincare/cabincare/jsonapi"
 	"github.com/cabincare/cabincare/syncproto"
@@ -36,6 +38,18 @@ type API struct {
 	Log      *slog.Logger
 	// Metrics is the registry served at /metrics (nil: no route).
 	Metrics *prometheus.Registry
+	// APIToken, if set, is a bearer token for automation that the local
+	// API accepts besides crew sessions (ops it writes name no crew).
+	APIToken string
+	// SessionIdle locks a crew session unused this long
+	// (DefaultSessionIdle if zero).
+	SessionIdle time.Duration
+	Now         func() time.Time
+
+	sessions    *sessions
+	pinLimit    *attempts.Limiter // wrong PINs per staff number
+	tabletLimit *attempts.Limiter // wrong PINs on this tablet
+	verifyMu    sync.Mutex        // one PIN check (64 MiB) at a time
 }
 
 // Register puts every route on e.
@@ -43,23 +57,28 @@ func (a *API) Register(e *echo.Echo) {
 	if a.IDs == nil {
 		a.IDs = syncproto.NewIDs()
 	}
+	a.setupSessions()
 	e.HTTPErrorHandler = jsonapi.ErrorHandler(a.Log)
 	if a.Metrics != nil {
 		e.Use(telemetry.HTTP(a.Metrics))
 		e.GET("/metrics", telemetry.Handler(a.Metrics)) // Prometheus text format
 	}
-	e.GET("/healthz", a.healthz)                       // alive
-	e.GET("/readyz", a.readyz)                         // store answers: {status,pending,connected}
-	e.GET("/api/v1/status", a.status)                  // sync state, derived from the store
-	e.GET("/api/v1/flight", a.getFlight)               // the open flight
-	e.PUT("/api/v1/flight", a.openFlight)              // {flight_id}
-	e.GET("/api/v1/enquiries", a.listEnquiries)        // the open flight's, most urgent first
-	e.GET("/api/v1/enquiries/:id", a.getEnquiry)       //
-	e.POST("/api/v1/enquiries/:id/ack", a.ack)         // seen by the crew
-	e.POST("/api/v1/enquiries/:id/notes", a.addNote)   // {text}
-	e.POST("/api/v1/enquiries/:id/resolve", a.resolve) // {outcome,note}
-	e.GET("/api/v1/dead-letters", a.deadLetters)       // ops the ground refused
-	e.RouteNotFound("/api/*", jsonapi.NoRoute(e))      // JSON 404/405, never the UI's page
+	crew := a.requireCrew                                    // Authorization: Bearer TOKEN from POST /api/v1/session
+	e.GET("/healthz", a.healthz)                             // open: alive
+	e.GET("/readyz", a.readyz)                               // open: store answers: {status,pending,connected}
+	e.GET("/api/v1/status", a.status)                        // open: sync state, derived from the store
+	e.POST("/api/v1/session", a.signIn)                      // open: {staff_number,pin} -> {token,staff_number,name}
+	e.GET("/api/v1/session", a.whoAmI, crew)                 // who is signed in
+	e.DELETE("/api/v1/session", a.signOut, crew)             // sign out (lock the tablet)
+	e.GET("/api/v1/flight", a.getFlight, crew)               // the open flight
+	e.PUT("/api/v1/flight", a.openFlight, crew)              // {flight_id}
+	e.GET("/api/v1/enquiries", a.listEnquiries, crew)        // the open flight's, most urgent first
+	e.GET("/api/v1/enquiries/:id", a.getEnquiry, crew)       //
+	e.POST("/api/v1/enquiries/:id/ack", a.ack, crew)         // seen by the crew
+	e.POST("/api/v1/enquiries/:id/notes", a.addNote, crew)   // {text}
+	e.POST("/api/v1/enquiries/:id/resolve", a.resolve, crew) // {outcome,note}
+	e.GET("/api/v1/dead-letters", a.deadLetters, crew)       // ops the ground refused
+	e.RouteNotFound("/api/*", jsonapi.NoRoute(e))            // JSON 404/405, never the UI's page
 	if a.UI != nil {
 		e.GET("/*", echo.WrapHandler(http.FileServerFS(a.UI)))
 	}
@@ -188,7 +207,7 @@ func (a *API) record(c echo.Context, kind syncproto.Kind, data any, status int) 
 	}
 	op := syncproto.Op{
 		ID: a.IDs.New(), Enquiry: id, Kind: kind, HLC: a.Store.Clock.Tick(),
-		Actor: syncproto.Actor{Type: syncproto.ActorDevice, ID: a.DeviceID},
+		Actor: a.actor(c),
 	}
 	if data != nil {
 		op.Data = syncproto.MustData(data)

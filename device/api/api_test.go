@@ -64,11 +64,17 @@ type Cabin struct {
 	URL    string
 	cursor uint64
 	clock  *syncproto.Clock
+	// Authz is the Authorization header Do sends: the automation token
+	// unless a test signs in as crew or sends none.
+	Authz string
+	API   *api.API
 }
+
+const apiToken = "test-api-token"
 
 // MustOpenCabin opens a device store in t.TempDir() and serves the local
 // API (with the crew UI, as the cabin service does) on a loopback port.
-func MustOpenCabin(tb testing.TB) *Cabin {
+func MustOpenCabin(tb testing.TB, opts ...func(*api.API)) *Cabin {
 	tb.Helper()
 	st, err := store.Open(filepath.Join(tb.TempDir(), "cabin.db"))
 	if err != nil {
@@ -88,10 +94,14 @@ func MustOpenCabin(tb testing.TB) *Cabin {
 	}
 	fake := &FakeSync{}
 	e := echo.New()
-	(&api.API{Store: st, Sync: fake, DeviceID: deviceID, UI: ui, Log: slog.New(slog.DiscardHandler)}).Register(e)
+	a := &api.API{Store: st, Sync: fake, DeviceID: deviceID, UI: ui, Log: slog.New(slog.DiscardHandler), APIToken: apiToken}
+	for _, o := range opts {
+		o(a)
+	}
+	a.Register(e)
 	srv := httptest.NewServer(e)
 	tb.Cleanup(srv.Close) // runs before the store closes
-	return &Cabin{t: tb, Store: st, Sync: fake, URL: srv.URL, clock: syncproto.NewClock(0)}
+	return &Cabin{t: tb, Store: st, Sync: fake, URL: srv.URL, clock: syncproto.NewClock(0), Authz: "Bearer " + apiToken, API: a}
 }
 
 var client = &http.Client{Timeout: 10 * time.Second}
@@ -110,6 +120,9 @@ func (c *Cabin) Do(method, path, body string) (int, string, []byte) {
 	}
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.Authz != "" {
+		req.Header.Set("Authorization", c.Authz)
 	}
 	resp, err := client.Do(req)
 	if err != nil {

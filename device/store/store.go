@@ -36,6 +36,7 @@ var (
 	allBuckets = [][]byte{bktMeta, bktFlights, bktOps, bktEnqOps, bktEnquiries, bktOutbox, bktOutboxIdx, bktDead, bktList, bktStray}
 
 	keyDeviceID      = []byte("device_id")
+	keyDeviceToken   = []byte("device_token")
 	keyEpoch         = []byte("epoch")
 	keyHLC           = []byte("hlc")
 	keyCurrentFlight = []byte("current_flight")
@@ -190,6 +191,36 @@ func (s *Store) SetDeviceID(id string) error {
 		}
 		return m.Put(keyDeviceID, []byte(id))
 	})
+}
+
+// SetCredential stores the device's credential from its enrolment, so
+// later starts need no secret on the command line. A store that belongs to
+// another device is refused: its outbox is that device's work.
+//
+// IMPORTANT: the token is kept as is (the tablet must present it); the
+// store file is readable by whoever holds the tablet, which is why a lost
+// tablet is revoked on the ground (see SECURITY.md).
+func (s *Store) SetCredential(id, token string) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		m := tx.Bucket(bktMeta)
+		if have := m.Get(keyDeviceID); have != nil && string(have) != id {
+			return fmt.Errorf("this store belongs to device %s, not %s", have, id)
+		}
+		if err := m.Put(keyDeviceID, []byte(id)); err != nil {
+			return err
+		}
+		return m.Put(keyDeviceToken, []byte(token))
+	})
+}
+
+// Credential returns the stored device id and token ("" if not enrolled).
+func (s *Store) Credential() (id, token string) {
+	_ = s.db.View(func(tx *bolt.Tx) error {
+		m := tx.Bucket(bktMeta)
+		id, token = string(m.Get(keyDeviceID)), string(m.Get(keyDeviceToken))
+		return nil
+	})
+	return id, token
 }
 
 // OpenFlight makes flight the tablet's current flight and adds it to the

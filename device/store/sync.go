@@ -268,7 +268,7 @@ func dropStrays(tx *bolt.Tx) error {
 	var ids [][]byte
 	_ = strays.ForEach(func(k, _ []byte) error { ids = append(ids, slices.Clone(k)); return nil })
 	for _, id := range ids {
-		if err := purge(tx, uuid.UUID(id)); err != nil {
+		if err := purge(tx, uuid.UUID(id), true); err != nil {
 			return err
 		}
 		if err := strays.Delete(id); err != nil {
@@ -278,7 +278,9 @@ func dropStrays(tx *bolt.Tx) error {
 	return nil
 }
 
-func purge(tx *bolt.Tx, id uuid.UUID) error {
+// purge drops an enquiry and its ops; keepOwn keeps those written on this
+// tablet (see ownOp), which only the flight's purge removes.
+func purge(tx *bolt.Tx, id uuid.UUID, keepOwn bool) error {
 	if err := dropEnquiry(tx, id); err != nil {
 		return err
 	}
@@ -286,12 +288,14 @@ func purge(tx *bolt.Tx, id uuid.UUID) error {
 	self := string(tx.Bucket(bktMeta).Get(keyDeviceID))
 	var keys [][]byte
 	for k, _ := c.Seek(id[:]); k != nil && len(k) == 32 && uuid.UUID(k[:16]) == id; k, _ = c.Next() {
-		own, err := ownOp(tx, k[16:], self)
-		if err != nil {
-			return err
-		}
-		if own {
-			continue
+		if keepOwn {
+			own, err := ownOp(tx, k[16:], self)
+			if err != nil {
+				return err
+			}
+			if own {
+				continue
+			}
 		}
 		keys = append(keys, slices.Clone(k))
 	}

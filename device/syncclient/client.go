@@ -353,7 +353,11 @@ func (c *Client) session(ctx context.Context, target string) error {
 	if err != nil {
 		return err
 	}
-	hello := syncproto.Hello{Protocol: syncproto.ProtocolVersion, DeviceID: c.cfg.DeviceID, Token: c.cfg.Token, Epoch: st.Epoch, Flights: st.Cursors, Checkpoints: checkpoints, Pushed: pushed, State: c.state()}
+	purges, err := c.store.PendingPurges()
+	if err != nil {
+		return err
+	}
+	hello := syncproto.Hello{Purges: purges, Protocol: syncproto.ProtocolVersion, DeviceID: c.cfg.DeviceID, Token: c.cfg.Token, Epoch: st.Epoch, Flights: st.Cursors, Checkpoints: checkpoints, Pushed: pushed, State: c.state()}
 	b, err := c.codec.Encode(syncproto.FrameHello, &hello)
 	if err != nil {
 		return err
@@ -393,6 +397,18 @@ func (c *Client) session(ctx context.Context, target string) error {
 	}
 	if err := c.store.SetEpoch(w.Epoch); err != nil {
 		return err
+	}
+	if err := c.store.ForgetPurges(w.PurgesRecorded); err != nil {
+		return err
+	}
+	if err := c.store.MarkClosed(w.Closed, time.Now()); err != nil {
+		return err
+	}
+	if w.Roster != nil {
+		if err := c.store.SetRoster(*w.Roster); err != nil {
+			return err
+		}
+		c.log.Info("crew roster updated", "version", w.Roster.Version, "crew", len(w.Roster.Crew))
 	}
 	_ = c.store.Clock.Observe(w.HLC)
 	heartbeat := time.Duration(w.HeartbeatMillis) * time.Millisecond
@@ -541,7 +557,12 @@ func (c *Client) pusher(ctx context.Context, k *conn, acks <-chan syncproto.Push
 			return
 		}
 		if !sameKeys(cur, sentFlights) {
-			if err := k.enqueue(syncproto.FrameSubscribe, &syncproto.Subscribe{Flights: cur}); err != nil {
+			purges, err := c.store.PendingPurges()
+			if err != nil {
+				k.fail(err)
+				return
+			}
+			if err := k.enqueue(syncproto.FrameSubscribe, &syncproto.Subscribe{Flights: cur, Purges: purges}); err != nil {
 				return
 			}
 			sentFlights = cur

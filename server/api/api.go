@@ -1,24 +1,24 @@
 package api
 
 import (
-	"crypto/rand"
-	"crypto/subtle"
-	"encoding/base64"
 	"errors"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net/http"
 	"runtime"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/cabincare/cabincare/attempts"
 	"github.com/cabincare/cabincare/jsonapi"
+	"github.com/cabincare/cabincare/secrethash"
+	"github.com/cabincare/cabincare/server/auth"
 	"github.com/cabincare/cabincare/server/care"
 	"github.com/cabincare/cabincare/server/events"
 	"github.com/cabincare/cabincare/server/fleet"
@@ -49,66 +49,152 @@ type API struct {
 	Webhooks           *webhook.Registry
 	WebhookSecret      string
 	WebhookVerifyToken string
+	// SessionTTL is how long a login lasts (DefaultSessionTTL if zero).
+	SessionTTL time.Duration
+	// EnrolTTL is how long a device's enrolment code can be used
+	// (DefaultEnrolTTL if zero).
+	EnrolTTL time.Duration
+	// PasswordParams are argon2id's costs (auth.DefaultParams if zero).
+	PasswordParams auth.Params
+	// PINParams are the costs of crew PIN hashes (secrethash.PINParams if
+	// zero).
+	PINParams secrethash.Params
+
+	roles             map[string]auth.Role // "METHOD /path" -> the role it needs
+	addrLimit         *attempts.Limiter    // failed passwords and enrolment codes per client address
+	tokenAuditLimit   *attempts.Limiter    // audited bad bearer tokens per client address
+	loginAccountLimit *attempts.Limiter    // failed logins per username
 }
 
-// Register puts every route on e.
+// Defaults of the API's security settings.
+const (
+	DefaultSessionTTL = 12 * time.Hour // a working shift
+	DefaultEnrolTTL   = 15 * time.Minute
+	// Guessing limits: a username gets 5 wrong passwords per 15 minutes,
+	// an address 20 wrong passwords or enrolment codes.
+	LoginAccountFailures = 5
+	AddrFailures         = 20
+	FailureWindow        = 15 * time.Minute
+)
+
+func (a *API) setDefaults() {
+	if a.SessionTTL <= 0 {
+		a.SessionTTL = DefaultSessionTTL
+	}
+	if a.EnrolTTL <= 0 {
+		a.EnrolTTL = DefaultEnrolTTL
+	}
+	if a.PasswordParams == (auth.Params{}) {
+		a.PasswordParams = auth.DefaultParams
+	}
+	if a.PINParams == (secrethash.Params{}) {
+		a.PINParams = secrethash.PINParams
+	}
+	if a.Now == nil {
+		a.Now = time.Now
+	}
+	a.addrLimit = attempts.NewLimiter(AddrFailures, FailureWindow)
+	a.addrLimit.Now = a.Now
+	a.tokenAuditLimit = attempts.NewLimiter(AddrFailures, FailureWindow)
+	a.tokenAuditLimit.Now = a.Now
+	a.loginAccountLimit = attempts.NewLimiter(LoginAccountFailures, FailureWindow)
+	a.loginAccountLimit.Now = a.Now
+	a.roles = map[string]auth.Role{}
+}
+
+// Register puts every route on e. Every /api/v1 route names the least role
+// that may call it (agent < supervisor < admin); authenticate refuses a
+// route registered without one.
 func (a *API) Register(e *echo.Echo) {
+	a.setDefaults()
 	e.HTTPErrorHandler = jsonapi.ErrorHandler(a.Log)
+	e.IPExtractor = echo.ExtractIPDirect() // never trust X-Forwarded-For for limits or the audit log
 	if a.Metrics != nil {
 		e.Use(telemetry.HTTP(a.Metrics))
 		e.GET("/metrics", telemetry.Handler(a.Metrics)) // Prometheus text format; no token, like the probes
 	}
 
+	const (
+		agent      = auth.RoleAgent
+		supervisor = auth.RoleSupervisor
+		admin      = auth.RoleAdmin
+	)
 	e.GET("/healthz", a.healthz)                               // alive
 	e.GET("/readyz", a.readyz)                                 // store open, accepting
 	e.GET("/sync", echo.WrapHandler(a.Hub))                    // device WebSocket (auth in the hello frame)
 	e.GET("/public/response-time", a.publicResponseTime)       // no auth: {average_minutes,text,...}; ?lang=
 	e.GET("/public/response-time.svg", a.publicResponseBanner) // no auth: a profile banner image; ?lang=
+	e.POST("/api/v1/login", a.login)                           // no auth: {username,password} -> {token,csrf_token,user}, sets the cookies
+	e.POST("/api/v1/enrol", a.enrol)                           // no auth (the one-time code is the credential): {code} -> {device_id,token}
 	a.registerWebhooks(e)                                      // /api/v1/webhooks/:channel: signed, no bearer token
-	v1 := e.Group("/api/v1", a.auth)                           // every call: Authorization: Bearer TOKEN
-	v1.POST("/flights", a.createFlight)                        // {number,date,origin,destination,...}
-	v1.GET("/flights", a.listFlights)                          //
-	v1.GET("/flights/:id", a.getFlight)                        // id: NUMBER-DATE
-	v1.GET("/flights/:id/passengers", a.listPassengers)        // the manifest, by seat
-	v1.POST("/flights/:id/passengers", a.addPassengers)        // {passengers:[{name,pnr,seat,cabin,tier,handles,other_flights}]}
-	v1.POST("/enquiries", a.createEnquiry)                     // {channel,external_id,handle,text,language,public,followers,thread,...}
-	v1.GET("/enquiries", a.listEnquiries)                      // ?status=&flight_id=&limit=
-	v1.GET("/enquiries/:id", a.getEnquiry)                     //
-	v1.GET("/enquiries/:id/matches", a.matches)                // ranked candidate passengers and flights
-	v1.POST("/enquiries/:id/assign", a.assign)                 // {flight_id,passenger_id,passenger_name,seat,instructions}
-	v1.POST("/enquiries/:id/notes", a.addNote)                 // {text}
-	v1.POST("/enquiries/:id/recall", a.recall)                 // {reason}
-	v1.POST("/enquiries/:id/reply", a.reply)                   // {template_id,text}
-	v1.POST("/enquiries/:id/merge", a.merge)                   // {from,reason}: absorb enquiry "from" into this one
-	v1.PUT("/enquiries/:id/target", a.setTarget)               // {minutes}: this enquiry's response target (0 resets)
-	v1.POST("/enquiries/:id/close", a.closeEnquiry)            // {force,reason}
-	v1.GET("/queue", a.queue)                                  // ?language=&channel=&limit=
-	v1.GET("/templates", a.listTemplates)                      // ?language=
-	v1.POST("/templates", a.createTemplate)                    // {id,name,language,text}
-	v1.GET("/templates/:id", a.getTemplate)                    //
-	v1.PUT("/templates/:id", a.updateTemplate)                 // {name,language,text}
-	v1.DELETE("/templates/:id", a.deleteTemplate)              //
-	v1.GET("/metrics/response", a.responseMetrics)             // headline figures (5-minute refresh)
-	v1.GET("/metrics", a.metricsBreakdown)                     // ?figure=&by=&from=&to=
-	v1.GET("/outbound", a.outbound)                            // what the recording sender took
-	v1.POST("/qr", a.qr)                                       // {text}: a PNG QR code (the fleet dashboard's enrolment code)
-	v1.POST("/devices", a.createDevice)                        // {name} -> id, token (shown once)
-	v1.GET("/devices", a.listDevices)                          // ?flight=&online=true|false&problem=any|none|RULE
-	v1.GET("/devices/:id", a.getDevice)                        // ?history=24h: with its samples over that span
-	v1.POST("/devices/:id/revoke", a.revokeDevice)             // disconnects at once
-	v1.POST("/devices/:id/rename", a.renameDevice)             // {name}
-	v1.POST("/devices/:id/resync", a.resyncDevice)             // the device re-pulls everything, keeping its outbox
-	v1.POST("/devices/:id/decommission", a.decommissionDevice) // 200 done, or 202 until its outbox is drained
-	v1.GET("/alerts", a.listAlerts)                            // current health alerts, critical first
-	v1.GET("/flights/:id/readiness", a.flightReadiness)        // each assigned enquiry and the tablets that have it
-	v1.GET("/events", a.events)                                // Server-Sent Events; ?types=device,alert,enquiry
-	v1.RouteNotFound("", jsonapi.NoRoute(e))                   // after auth: 404, or 405 if another method has the path
-	v1.RouteNotFound("/*", jsonapi.NoRoute(e))                 //
-	e.RouteNotFound("/api/*", jsonapi.NoRoute(e))              // other API versions: JSON, not the UI's 404 page
+	v1 := e.Group("/api/v1", a.authenticate)                   // bearer token, or session cookie + X-CSRF-Token
+	r := func(method, path string, need auth.Role, h echo.HandlerFunc) {
+		a.roles[method+" /api/v1"+path] = need
+		v1.Add(method, path, h)
+	}
+	r(http.MethodPost, "/logout", agent, a.logout)                               // ends this session, clears the cookies
+	r(http.MethodGet, "/me", agent, a.me)                                        // {username,role,via}
+	r(http.MethodPost, "/flights", admin, a.createFlight)                        // {number,date,origin,destination,...}
+	r(http.MethodGet, "/flights", agent, a.listFlights)                          //
+	r(http.MethodGet, "/flights/:id", agent, a.getFlight)                        // id: NUMBER-DATE
+	r(http.MethodGet, "/flights/:id/passengers", agent, a.listPassengers)        // the manifest, by seat
+	r(http.MethodPost, "/flights/:id/passengers", admin, a.addPassengers)        // {passengers:[{name,pnr,seat,cabin,tier,handles,other_flights}]}
+	r(http.MethodPost, "/flights/:id/close", supervisor, a.closeFlight)          // tablets purge its passenger data (after their retention)
+	r(http.MethodGet, "/flights/:id/purges", admin, a.flightPurges)              // {purges:[{device_id,flight,enquiries,ops,at,recorded_at}],devices_missing:[...]}
+	r(http.MethodPost, "/enquiries", agent, a.createEnquiry)                     // {channel,external_id,handle,text,language,public,followers,thread,...}
+	r(http.MethodGet, "/enquiries", agent, a.listEnquiries)                      // ?status=&flight_id=&limit=
+	r(http.MethodGet, "/enquiries/:id", agent, a.getEnquiry)                     //
+	r(http.MethodGet, "/enquiries/:id/matches", agent, a.matches)                // ranked candidate passengers and flights
+	r(http.MethodPost, "/enquiries/:id/assign", agent, a.assign)                 // {flight_id,passenger_id,passenger_name,seat,instructions}; moving to another flight: supervisor
+	r(http.MethodPost, "/enquiries/:id/notes", agent, a.addNote)                 // {text}
+	r(http.MethodPost, "/enquiries/:id/recall", agent, a.recall)                 // {reason}
+	r(http.MethodPost, "/enquiries/:id/reply", agent, a.reply)                   // {template_id,text}
+	r(http.MethodPost, "/enquiries/:id/merge", agent, a.merge)                   // {from,reason}: absorb enquiry "from" into this one
+	r(http.MethodPut, "/enquiries/:id/target", agent, a.setTarget)               // {minutes}: this enquiry's response target (0 resets)
+	r(http.MethodPost, "/enquiries/:id/close", agent, a.closeEnquiry)            // {force,reason}; force: supervisor
+	r(http.MethodGet, "/queue", agent, a.queue)                                  // ?language=&channel=&limit=
+	r(http.MethodGet, "/templates", agent, a.listTemplates)                      // ?language=
+	r(http.MethodPost, "/templates", admin, a.createTemplate)                    // {id,name,language,text}
+	r(http.MethodGet, "/templates/:id", agent, a.getTemplate)                    //
+	r(http.MethodPut, "/templates/:id", admin, a.updateTemplate)                 // {name,language,text}
+	r(http.MethodDelete, "/templates/:id", admin, a.deleteTemplate)              //
+	r(http.MethodGet, "/metrics/response", agent, a.responseMetrics)             // headline figures (5-minute refresh)
+	r(http.MethodGet, "/metrics", agent, a.metricsBreakdown)                     // ?figure=&by=&from=&to=; by=agent: supervisor
+	r(http.MethodGet, "/outbound", agent, a.outbound)                            // what the recording sender took
+	r(http.MethodPost, "/devices", admin, a.createDevice)                        // {name} -> id, enrolment_code, expires_at
+	r(http.MethodGet, "/devices", admin, a.listDevices)                          // ?flight=&online=true|false&problem=any|none|RULE
+	r(http.MethodGet, "/devices/:id", admin, a.getDevice)                        // ?history=24h: with its samples over that span
+	r(http.MethodPost, "/devices/:id/revoke", admin, a.revokeDevice)             // disconnects at once
+	r(http.MethodPost, "/devices/:id/rename", admin, a.renameDevice)             // {name}
+	r(http.MethodPost, "/devices/:id/resync", admin, a.resyncDevice)             // the device re-pulls everything, keeping its outbox
+	r(http.MethodPost, "/devices/:id/decommission", admin, a.decommissionDevice) // 200 done, or 202 until its outbox is drained
+	r(http.MethodGet, "/alerts", admin, a.listAlerts)                            // current health alerts, critical first
+	r(http.MethodGet, "/flights/:id/readiness", agent, a.flightReadiness)        // each assigned enquiry and the tablets that have it
+	r(http.MethodGet, "/events", agent, a.events)                                // Server-Sent Events; ?types=device,alert,enquiry (device and alert: admin)
+	r(http.MethodPost, "/qr", admin, a.qr)                                       // {text}: a PNG QR code (the fleet dashboard's enrolment code)
+	r(http.MethodPost, "/devices/:id/rotate", admin, a.rotateDevice)             // -> a new enrolment_code; the old credential ends when it is used
+	r(http.MethodPut, "/devices/:id/flights", admin, a.bindDevice)               // {aircraft:[REG],flights:[ID]}: the flights it may serve ([] and []: any)
+	r(http.MethodPost, "/crew", admin, a.createCrew)                             // {staff_number,name,pin}: the roster tablets check sign-ins against
+	r(http.MethodGet, "/crew", admin, a.listCrew)                                //
+	r(http.MethodDelete, "/crew/:staff", admin, a.deleteCrew)                    //
+	r(http.MethodPost, "/users", admin, a.createUser)                            // {username,password,role}
+	r(http.MethodGet, "/users", admin, a.listUsers)                              //
+	r(http.MethodPut, "/users/:username", admin, a.updateUser)                   // {role,password,disabled}: ends the user's sessions
+	r(http.MethodPost, "/tokens", admin, a.createToken)                          // {username,name,expires_in} -> an API token (shown once)
+	r(http.MethodGet, "/tokens", admin, a.listTokens)                            // ?kind=api|session
+	r(http.MethodDelete, "/tokens/:id", admin, a.deleteToken)                    //
+	r(http.MethodGet, "/audit", admin, a.auditLog)                               // ?kind=&actor=&subject=&since=&until=&before=&limit=
+	v1.RouteNotFound("", jsonapi.NoRoute(e))                                     // after auth: 404, or 405 if another method has the path
+	v1.RouteNotFound("/*", jsonapi.NoRoute(e))                                   //
+	e.RouteNotFound("/api/*", jsonapi.NoRoute(e))                                // other API versions: JSON, not the UI's 404 page
 	if a.UI != nil {
 		e.GET("/*", echo.WrapHandler(http.FileServerFS(a.UI)))
 	}
 }
+
+// Roles is the role table: "METHOD /path" -> the least role that may call
+// it (after Register). Tests walk it against echo's routes.
+func (a *API) Roles() map[string]auth.Role { return maps.Clone(a.roles) }
 
 // notFound gives the REST answer for an op on a missing enquiry: the
 // workflow refuses it with the sync code unknown_enquiry, but here a
@@ -119,28 +205,6 @@ func notFound(err error) error {
 		return &syncproto.Error{Code: syncproto.CodeNotFound, Message: e.Message}
 	}
 	return err
-}
-
-func (a *API) auth(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		h := c.Request().Header.Get("Authorization")
-		scheme, token, ok := strings.Cut(h, " ")
-		ok = ok && strings.EqualFold(scheme, "Bearer") // the scheme is case-insensitive (RFC 9110)
-		if !ok || token == "" {
-			return syncproto.Errorf(syncproto.CodeUnauthorized, "an Authorization: Bearer token is required")
-		}
-		if a.AdminToken == "" || subtle.ConstantTimeCompare([]byte(token), []byte(a.AdminToken)) != 1 {
-			return syncproto.Errorf(syncproto.CodeUnauthorized, "the token is not valid")
-		}
-		// The console names the agent at the keyboard (X-Agent), so
-		// histories and per-agent figures say who did what.
-		name := strings.TrimSpace(c.Request().Header.Get("X-Agent"))
-		if len(name) > syncproto.MaxShortLen || !utf8.ValidString(name) {
-			return syncproto.Errorf(syncproto.CodeInvalid, "X-Agent must be a name of at most %d bytes", syncproto.MaxShortLen)
-		}
-		c.Set("actor", syncproto.Actor{Type: syncproto.ActorAgent, ID: "admin", Name: name})
-		return next(c)
-	}
 }
 
 func actor(c echo.Context) syncproto.Actor {
@@ -291,10 +355,34 @@ func (a *API) assign(c echo.Context) error {
 	if err := jsonapi.Bind(c, &in, false); err != nil {
 		return err
 	}
+	if err := a.checkReassign(c, id, in); err != nil {
+		return err
+	}
 	if _, err := a.Care.AssignPassenger(c.Request().Context(), actor(c), id, in); err != nil {
 		return notFound(err)
 	}
 	return a.respondEnquiry(c, http.StatusOK, id)
+}
+
+// checkReassign asks for a supervisor when an assignment would move an
+// enquiry that is on a flight to another one: the crew of the first flight
+// may be working on it.
+func (a *API) checkReassign(c echo.Context, id uuid.UUID, in care.AssignRequest) error {
+	if principal(c).Role.Allows(auth.RoleSupervisor) {
+		return nil
+	}
+	e, _, err := a.Store.Enquiry(c.Request().Context(), id)
+	if err != nil {
+		return nil // the workflow answers for a missing enquiry
+	}
+	target := in.FlightID
+	if target == "" {
+		target, _, _ = strings.Cut(in.PassengerID, "/")
+	}
+	if e.FlightID == "" || e.Status == syncproto.StatusNew || target == e.FlightID {
+		return nil
+	}
+	return a.requireRole(c, auth.RoleSupervisor, "moving an enquiry to another flight")
 }
 
 func (a *API) addNote(c echo.Context) error {
@@ -336,36 +424,13 @@ func (a *API) closeEnquiry(c echo.Context) error {
 	if err := jsonapi.Bind(c, &in, true); err != nil {
 		return err
 	}
+	if in.Force {
+		if err := a.requireRole(c, auth.RoleSupervisor, "a forced close"); err != nil {
+			return err
+		}
+	}
 	if _, err := a.Care.Close(c.Request().Context(), actor(c), id, in); err != nil {
 		return notFound(err)
 	}
 	return a.respondEnquiry(c, http.StatusOK, id)
-}
-
-// Devices.
-
-func (a *API) createDevice(c echo.Context) error {
-	var in struct {
-		Name string `json:"name"`
-	}
-	if err := jsonapi.Bind(c, &in, false); err != nil {
-		return err
-	}
-	in.Name = strings.TrimSpace(in.Name)
-	if in.Name == "" || len(in.Name) > syncproto.MaxShortLen {
-		return syncproto.Errorf(syncproto.CodeInvalid, "name is required (at most %d bytes)", syncproto.MaxShortLen)
-	}
-	token := newToken()
-	d := store.Device{ID: uuid.NewString(), Name: in.Name, TokenHash: store.HashToken(token), CreatedAt: a.Now().UTC(), Cursors: map[string]uint64{}}
-	if err := a.Store.CreateDevice(c.Request().Context(), &d); err != nil {
-		return err
-	}
-	a.Log.Info("device registered", "device", d.ID, "name", d.Name)
-	return c.JSON(http.StatusCreated, map[string]any{"id": d.ID, "name": d.Name, "token": token, "created_at": d.CreatedAt})
-}
-
-func newToken() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
-	return base64.RawURLEncoding.EncodeToString(b)
 }

@@ -12,11 +12,16 @@ import (
 	"time"
 
 	"github.com/cabincare/cabincare/jsonapi"
+	"github.com/cabincare/cabincare/secrethash"
 	"github.com/cabincare/cabincare/server"
 	"github.com/cabincare/cabincare/server/api"
 )
 
 const adminToken = "test-token"
+
+// testPINParams keep crew PIN hashing cheap under -race; the hash format
+// and the check are the same as with the real costs.
+var testPINParams = secrethash.Params{Memory: 64, Time: 1, Threads: 1}
 
 // Ground is a real ground server on a loopback port, for API tests.
 type Ground struct {
@@ -29,7 +34,7 @@ type Ground struct {
 // waits for Run to return) when the test ends.
 func MustOpenGround(tb testing.TB) *Ground {
 	tb.Helper()
-	srv := server.New(server.Config{Addr: "127.0.0.1:0", DataDir: tb.TempDir(), AdminToken: adminToken})
+	srv := server.New(server.Config{Addr: "127.0.0.1:0", DataDir: tb.TempDir(), AdminToken: adminToken, PINParams: testPINParams})
 	if err := srv.Open(); err != nil {
 		tb.Fatalf("open ground: %v", err)
 	}
@@ -103,6 +108,27 @@ func (g *Ground) MustCall(method, path, body string, want int, out any) []byte {
 		}
 	}
 	return raw
+}
+
+// Enrol exchanges an enrolment code for a device credential.
+func (g *Ground) Enrol(code string) api.EnrolResponse {
+	g.t.Helper()
+	status, _, raw := g.Do("POST", "/api/v1/enrol", "", strings.NewReader(`{"code":"`+code+`"}`))
+	var out api.EnrolResponse
+	if status != http.StatusOK || json.Unmarshal(raw, &out) != nil || out.Token == "" {
+		g.t.Fatalf("enrol %s = %d %s", code, status, raw)
+	}
+	return out
+}
+
+// MustDevice registers a device and enrols it.
+func (g *Ground) MustDevice(name string) api.EnrolResponse {
+	g.t.Helper()
+	var d struct {
+		Code string `json:"enrolment_code"`
+	}
+	g.MustCall("POST", "/api/v1/devices", `{"name":"`+name+`"}`, http.StatusCreated, &d)
+	return g.Enrol(d.Code)
 }
 
 // Snapshot is everything an admin can read that a refused request must
@@ -418,16 +444,17 @@ func TestDevices(t *testing.T) {
 	var created struct {
 		ID    string `json:"id"`
 		Name  string `json:"name"`
+		Code  string `json:"enrolment_code"`
 		Token string `json:"token"`
 	}
 	g.MustCall("POST", "/api/v1/devices", `{"name":"  Tablet 12  "}`, http.StatusCreated, &created)
-	if created.ID == "" || created.Name != "Tablet 12" || len(created.Token) < 40 {
-		t.Fatalf("created = %+v, want an id, trimmed name and a 256-bit token", created)
+	if created.ID == "" || created.Name != "Tablet 12" || len(created.Code) != 11 || created.Token != "" {
+		t.Fatalf("created = %+v, want an id, trimmed name, an enrolment code and no token", created)
 	}
-	var second struct{ Token string }
-	g.MustCall("POST", "/api/v1/devices", `{"name":"Tablet 13"}`, http.StatusCreated, &second)
-	if second.Token == created.Token {
-		t.Fatal("two devices got the same token")
+	created.Token = g.Enrol(created.Code).Token
+	second := g.MustDevice("Tablet 13")
+	if second.Token == created.Token || len(created.Token) < 40 {
+		t.Fatal("two devices got the same token, or a short one")
 	}
 
 	raw := g.MustCall("GET", "/api/v1/devices", "", http.StatusOK, nil)

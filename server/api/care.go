@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/cabincare/cabincare/jsonapi"
+	"github.com/cabincare/cabincare/server/auth"
 	"github.com/cabincare/cabincare/server/care"
 	"github.com/cabincare/cabincare/server/store"
 	"github.com/cabincare/cabincare/syncproto"
@@ -288,6 +289,11 @@ func (a *API) metricsBreakdown(c echo.Context) error {
 	}
 	if by == "" {
 		by = "channel"
+	}
+	if by == "agent" {
+		if err := a.requireRole(c, auth.RoleSupervisor, "every agent's figures"); err != nil {
+			return err
+		}
 	}
 	from, to := now.Add(-care.ShareWindow), now
 	for name, t := range map[string]*time.Time{"from": &from, "to": &to} {

@@ -64,7 +64,7 @@ const (
 func MustOpenCareGround(tb testing.TB, clock *TestClock) *Ground {
 	tb.Helper()
 	srv := server.New(server.Config{
-		Addr: "127.0.0.1:0", DataDir: tb.TempDir(), AdminToken: adminToken, Now: clock.Now,
+		Addr: "127.0.0.1:0", DataDir: tb.TempDir(), AdminToken: adminToken, Now: clock.Now, PINParams: testPINParams,
 		WebhookSecret: webhookSecret, WebhookVerifyToken: verifyToken,
 	})
 	if err := srv.Open(); err != nil {

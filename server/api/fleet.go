@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/cabincare/cabincare/jsonapi"
+	"github.com/cabincare/cabincare/server/auth"
 	"github.com/cabincare/cabincare/server/events"
 	"github.com/cabincare/cabincare/server/fleet"
 	"github.com/cabincare/cabincare/server/store"
@@ -20,15 +21,8 @@ import (
 // The sync admins' routes: the fleet view, alerts, readiness, lifecycle
 // actions and the live event stream (README "Fleet admin").
 
-// who names the admin for the audit trail: the X-Agent name if the client
-// gave one, else the token's identity.
-func who(c echo.Context) string {
-	a := actor(c)
-	if a.Name != "" {
-		return a.Name
-	}
-	return a.ID
-}
+// who names the admin for the audit trail, as every audit entry does.
+func who(c echo.Context) string { return principal(c).Who() }
 
 func (a *API) listDevices(c echo.Context) error {
 	f := fleet.Filter{Flight: c.QueryParam("flight"), Problem: c.QueryParam("problem")}
@@ -143,6 +137,18 @@ func (a *API) events(c echo.Context) error {
 				types = append(types, s)
 			default:
 				return syncproto.Errorf(syncproto.CodeInvalid, "types must be a comma-separated list of %s, %s, %s", events.TypeDevice, events.TypeAlert, events.TypeEnquiry)
+			}
+		}
+	}
+	// Device and alert events are the fleet view, for admins; agents
+	// follow enquiries.
+	if !principal(c).Role.Allows(auth.RoleAdmin) {
+		if len(types) == 0 {
+			types = []string{events.TypeEnquiry}
+		}
+		for _, t := range types {
+			if t != events.TypeEnquiry {
+				return syncproto.Errorf(syncproto.CodeForbidden, "%s events are for admins", t)
 			}
 		}
 	}

@@ -205,8 +205,10 @@ type DeviceView struct {
 	ReportedAt      *time.Time            `json:"reported_at,omitempty"`
 	State           syncproto.DeviceState `json:"state"`
 	SessionID       string                `json:"session_id,omitempty"`
-	ResyncPending   bool                  `json:"resync_pending"`
-	Decommissioning *time.Time            `json:"decommissioning,omitempty"`
+	// Binding is which flights the device may serve (empty: any).
+	Binding         store.Binding `json:"binding"`
+	ResyncPending   bool          `json:"resync_pending"`
+	Decommissioning *time.Time    `json:"decommissioning,omitempty"`
 	// Problems names the rules the device breaks now; Alerts says why.
 	Problems []string       `json:"problems"`
 	Alerts   []Alert        `json:"alerts"`
@@ -229,6 +231,13 @@ func (m *Monitor) view(d *store.Device, flights map[string]store.Flight) DeviceV
 		Cursors: d.Cursors, State: d.State, ReportedAt: d.StateAt, Protocol: d.Protocol,
 		SyncErrors: d.SyncErrors, LastSyncError: d.LastSyncError, LastSyncErrorAt: d.LastSyncErrorAt,
 		ResyncPending: d.Repull, Decommissioning: d.Decommissioning, ProtocolRefused: d.ProtocolRefused,
+		Binding: d.Binding,
+	}
+	if v.Binding.Aircraft == nil {
+		v.Binding.Aircraft = []string{}
+	}
+	if v.Binding.Flights == nil {
+		v.Binding.Flights = []string{}
 	}
 	if live, ok := m.Sessions.Live(d.ID); ok {
 		t, r := live.LastSeen.UTC(), live.ReportedAt.UTC()

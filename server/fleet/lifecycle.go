@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"time"
 
@@ -9,19 +10,18 @@ import (
 	"github.com/cabincare/cabincare/syncproto"
 )
 
-// Auditor records an admin's action. The lead wires it to the audit log;
-// until then StoreAuditor keeps actions in the ground store.
+// Auditor records an admin's action in the audit log.
 type Auditor interface {
 	Record(ctx context.Context, actor, action, target string, detail map[string]any)
 }
 
-// AuditStore is where StoreAuditor writes.
+// AuditStore is where StoreAuditor writes: the ground's audit log.
 type AuditStore interface {
-	AppendAudit(ctx context.Context, r *store.AuditRecord) error
+	AppendAudit(ctx context.Context, e store.AuditEvent) error
 }
 
-// StoreAuditor appends each action to the store's audit bucket and logs
-// it; a failed write is logged, never lost silently.
+// StoreAuditor appends each action to the audit log (GET /api/v1/audit)
+// and logs it; a failed write is logged, never lost silently.
 type StoreAuditor struct {
 	Store AuditStore
 	Now   func() time.Time
@@ -33,21 +33,27 @@ type StoreAuditor struct {
 
 // Record implements Auditor.
 func (a *StoreAuditor) Record(ctx context.Context, actor, action, target string, detail map[string]any) {
-	r := store.AuditRecord{At: a.Now().UTC(), Actor: actor, Action: action, Target: target, Detail: detail}
-	if err := a.Store.AppendAudit(ctx, &r); err != nil {
+	e := store.AuditEvent{At: a.Now().UTC(), Kind: action, Actor: actor, Subject: "device:" + target}
+	if len(detail) > 0 {
+		if b, err := json.Marshal(detail); err == nil {
+			e.Detail = string(b)
+		}
+	}
+	if err := a.Store.AppendAudit(ctx, e); err != nil {
 		a.Log.Error("audit write failed", "actor", actor, "action", action, "target", target, "err", err)
 		return
 	}
-	a.Log.Info("audit", "seq", r.Seq, "actor", actor, "action", action, "target", target)
+	a.Log.Info("audit", "actor", actor, "action", action, "target", target)
 }
 
-// Lifecycle actions, as audited.
+// Lifecycle actions, as audited (kinds of the audit log, beside those of
+// server/store).
 const (
-	ActionRename         = "device.rename"
-	ActionResync         = "device.resync"
-	ActionDecommission   = "device.decommission"   // requested
-	ActionDecommissioned = "device.decommissioned" // done: revoked and forgotten
-	ActionRevoke         = "device.revoke"
+	ActionRename         = "device_renamed"
+	ActionResync         = "device_resync"
+	ActionDecommission   = "device_decommission"   // requested
+	ActionDecommissioned = "device_decommissioned" // done: revoked and forgotten
+	ActionRevoke         = store.AuditDeviceRevoked
 )
 
 func (m *Monitor) audit(ctx context.Context, actor, action, target string, detail map[string]any) {

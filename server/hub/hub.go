@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/gorilla/websocket"
 
+	"github.com/cabincare/cabincare/attempts"
 	"github.com/cabincare/cabincare/server/store"
 	"github.com/cabincare/cabincare/syncproto"
 	"github.com/cabincare/cabincare/telemetry"
@@ -29,6 +30,11 @@ type Store interface {
 	AckChanges(ctx context.Context, deviceID, flight string, cursor uint64) ([]uuid.UUID, error)
 	FlightHead(ctx context.Context, flight string) (uint64, error)
 	OpIDAt(ctx context.Context, seq uint64) (uuid.UUID, error)
+	OutOfScope(ctx context.Context, deviceID string, flights []string) ([]string, error)
+	AppendAudit(ctx context.Context, e store.AuditEvent) error
+	Roster(ctx context.Context) (syncproto.Roster, error)
+	ClosedFlights(ctx context.Context, flights []string) ([]string, error)
+	RecordPurge(ctx context.Context, device string, r syncproto.PurgeReceipt) (bool, error)
 }
 
 var _ Store = (*store.Store)(nil)
@@ -43,6 +49,11 @@ type Config struct {
 	Window       int           // [4] Changes frames in flight before an ack
 	SendQueue    int           // [64] frames queued for the writer
 	Compress     bool          // zstd on outgoing frames
+	// FrameRate and FrameBurst cap the frames one session may send
+	// [200 per second, bursts of 2,000]; past them it is closed with
+	// rate_limited.
+	FrameRate  float64
+	FrameBurst int
 	// AllowedOrigins lists browser origins allowed to open the WebSocket;
 	// requests with no Origin header (devices) are always allowed.
 	AllowedOrigins []string
@@ -70,6 +81,12 @@ func (c *Config) defaults() {
 	if c.SendQueue <= 0 {
 		c.SendQueue = 64
 	}
+	if c.FrameRate <= 0 {
+		c.FrameRate = 200
+	}
+	if c.FrameBurst <= 0 {
+		c.FrameBurst = 2000
+	}
 }
 
 // Hub accepts device sessions and fans changes out to them.
@@ -91,6 +108,8 @@ type Hub struct {
 	metrics  *telemetry.Sync
 	// Now stamps device reports and last-seen times; tests inject a clock.
 	Now func() time.Time
+	// auditLimit caps the refused handshakes audited per address.
+	auditLimit *attempts.Limiter
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -114,6 +133,9 @@ func New(cfg Config, st Store, clock *syncproto.Clock, log *slog.Logger) *Hub {
 		cancel:   cancel,
 		sessions: map[string]*session{},
 		byFlight: map[string]map[*session]struct{}{},
+		// 20 refused handshakes per address per 15 minutes reach the
+		// audit log; the rest only the log.
+		auditLimit: attempts.NewLimiter(20, 15*time.Minute),
 	}
 }
 
@@ -185,6 +207,22 @@ func (h *Hub) Disconnect(deviceID, code, msg string) bool {
 	}
 	s.fail(syncproto.Errorf(code, "%s", msg))
 	return true
+}
+
+// DisconnectFlight ends the sessions serving a flight with code; their
+// devices reconnect and learn what changed in the handshake (a closed
+// flight). It returns how many it ended.
+func (h *Hub) DisconnectFlight(flight, code, msg string) int {
+	h.mu.Lock()
+	var ss []*session
+	for s := range h.byFlight[flight] {
+		ss = append(ss, s)
+	}
+	h.mu.Unlock()
+	for _, s := range ss {
+		s.fail(syncproto.Errorf(code, "%s", msg))
+	}
+	return len(ss)
 }
 
 // Close ends every session with CodeShuttingDown and waits for their

@@ -104,6 +104,16 @@ func (s *session) run(parent context.Context) {
 		s.refuse(err)
 		return
 	}
+	// Unregistered explicitly below, before the observer hears of the end;
+	// the defer covers the early returns.
+	defer s.hub.unregister(s)
+	// A revocation that landed between the handshake's check and the
+	// registration found no session to disconnect: check again now that
+	// Disconnect can find this one.
+	if _, err := s.hub.store.Authenticate(parent, hello.DeviceID, hello.Token); err != nil {
+		s.refuse(err)
+		return
+	}
 	s.hub.metrics.SessionStarted()
 	s.log.Info("sync session started", "remote", s.remote, "app", hello.State.AppVersion, "outbox", hello.State.Outbox, "repull", s.repull)
 	if o := s.hub.Observer; o != nil {
@@ -263,6 +273,7 @@ func (s *session) handshake(ctx context.Context) (*syncproto.Hello, error) {
 		return nil, perr
 	}
 	if err != nil {
+		s.hub.auditRefusedHandshake(ctx, s.remote, hello.DeviceID, err)
 		return nil, err
 	}
 	if len(hello.Flights) > 64 {
@@ -288,6 +299,9 @@ func (s *session) handshake(ctx context.Context) (*syncproto.Hello, error) {
 		}
 		flights[f] = c
 		echo[f] = c == 0
+	}
+	if err := s.dropOutOfScope(ctx, flights); err != nil {
+		return nil, err
 	}
 	now := s.hub.Now()
 	s.mu.Lock()
@@ -321,6 +335,19 @@ func (s *session) handshake(ctx context.Context) (*syncproto.Hello, error) {
 		Resync:          resync,
 		Repull:          s.repull,
 		Flights:         flights,
+	}
+	roster, err := s.hub.store.Roster(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if roster.Version != hello.RosterVersion {
+		w.Roster = &roster
+	}
+	if w.Closed, err = s.hub.store.ClosedFlights(ctx, slices.Sorted(maps.Keys(flights))); err != nil {
+		return nil, err
+	}
+	if w.PurgesRecorded, err = s.recordPurges(ctx, hello.Purges); err != nil {
+		return nil, err
 	}
 	b, err := s.hub.codec.Encode(syncproto.FrameWelcome, &w)
 	if err != nil {
@@ -404,8 +431,12 @@ func (s *session) writer() {
 
 func (s *session) reader(ctx context.Context) error {
 	silence := 3 * s.hub.cfg.Heartbeat
+	bucket := newFrameBucket(s.hub.cfg.FrameRate, s.hub.cfg.FrameBurst)
 	for {
 		f, err := s.readFrame(silence)
+		if err == nil && !bucket.take(time.Now()) {
+			return syncproto.Errorf(syncproto.CodeRateLimited, "more than %g frames a second", s.hub.cfg.FrameRate)
+		}
 		if err != nil {
 			select {
 			case <-s.done:
@@ -486,6 +517,13 @@ func (s *session) handle(ctx context.Context, f syncproto.Frame) error {
 		if len(sub.Flights) > 64 {
 			return syncproto.Errorf(syncproto.CodeInvalid, "a device may serve at most 64 flights")
 		}
+		if err := s.dropOutOfScope(ctx, sub.Flights); err != nil {
+			return err
+		}
+		// Acknowledged in the next handshake's welcome.
+		if _, err := s.recordPurges(ctx, sub.Purges); err != nil {
+			return err
+		}
 		s.mu.Lock()
 		next := map[string]uint64{}
 		for fl, c := range sub.Flights {
@@ -564,6 +602,7 @@ func (s *session) handlePush(ctx context.Context, p *syncproto.Push) error {
 	s.mu.Lock()
 	s.exchanged = true
 	s.mu.Unlock()
+	s.auditRefusedOps(ctx, results)
 	if len(touched) > 0 {
 		s.hub.Notify(touched)
 	}

@@ -101,46 +101,6 @@ func (s *Store) ForgetDevice(ctx context.Context, id string) error {
 	})
 }
 
-// AuditRecord is one admin action on a device.
-type AuditRecord struct {
-	Seq    uint64         `json:"seq"`
-	At     time.Time      `json:"at"`
-	Actor  string         `json:"actor"`
-	Action string         `json:"action"`
-	Target string         `json:"target"`
-	Detail map[string]any `json:"detail,omitempty"`
-}
-
-// AppendAudit stores an audit record, giving it the next sequence.
-func (s *Store) AppendAudit(ctx context.Context, r *AuditRecord) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bktAudit)
-		seq, err := b.NextSequence()
-		if err != nil {
-			return err
-		}
-		r.Seq = seq
-		return putJSON(b, u64(seq), r)
-	})
-}
-
-// AuditLog returns the latest limit audit records, newest first.
-func (s *Store) AuditLog(ctx context.Context, limit int) ([]AuditRecord, error) {
-	out := []AuditRecord{}
-	err := s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bktAudit).Cursor()
-		for k, v := c.Last(); k != nil && len(out) < limit; k, v = c.Prev() {
-			var r AuditRecord
-			if err := json.Unmarshal(v, &r); err != nil {
-				return fmt.Errorf("decode audit %x: %w", k, err)
-			}
-			out = append(out, r)
-		}
-		return nil
-	})
-	return out, err
-}
-
 // Stocked is an enquiry handed to a flight, with the feed sequence of its
 // current hand-off: a device of the flight whose cursor reaches Seq has
 // stored it.

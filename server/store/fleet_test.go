@@ -66,23 +66,6 @@ func TestDeviceHistory(t *testing.T) {
 	}
 }
 
-// Ensure the audit log numbers records and lists them newest first.
-func TestAuditLog(t *testing.T) {
-	s, ctx := MustOpenStore(t), context.Background()
-	for _, a := range []string{"device.rename", "device.resync", "device.revoke"} {
-		if err := s.AppendAudit(ctx, &store.AuditRecord{Actor: "admin", Action: a, Target: "d"}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	got, err := s.AuditLog(ctx, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != 2 || got[0].Action != "device.revoke" || got[0].Seq != 3 || got[1].Action != "device.resync" {
-		t.Fatalf("audit = %+v", got)
-	}
-}
-
 // Ensure a flight's stock is the open enquiries handed to it now, each
 // with the sequence of its current hand-off: not one that moved away, not
 // a closed one, and a re-assign moves the sequence.

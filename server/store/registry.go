@@ -2,13 +2,15 @@ package store
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/subtle"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/cabincare/cabincare/server/auth"
 	"github.com/cabincare/cabincare/syncproto"
 )
 
@@ -24,6 +26,9 @@ type Flight struct {
 	ArrivesAt   *time.Time `json:"arrives_at,omitempty"`
 	Aircraft    string     `json:"aircraft,omitempty"`
 	CreatedAt   time.Time  `json:"created_at"`
+	// ClosedAt is when a supervisor closed the flight: tablets then purge
+	// its passenger data (closed.go).
+	ClosedAt *time.Time `json:"closed_at,omitempty"`
 }
 
 // CreateFlight stores a new flight; one that exists already is a conflict.
@@ -115,13 +120,53 @@ type Device struct {
 	Decommissioning *time.Time `json:"decommissioning,omitempty"`
 	// CursorLag is derived on read: changes of its flights not yet stored.
 	CursorLag int `json:"-"`
+	// Binding is which flights the device may serve, set by an admin;
+	// empty means any flight of the airline.
+	Binding Binding `json:"binding"`
+}
+
+// Binding limits the flights a device may serve: those flown by one of
+// Aircraft (registrations, matched to the flight's aircraft), and those
+// listed in Flights. Both empty: any flight.
+type Binding struct {
+	Aircraft []string `json:"aircraft"`
+	Flights  []string `json:"flights"`
+}
+
+// Open reports whether the binding allows every flight.
+func (b Binding) Open() bool { return len(b.Aircraft) == 0 && len(b.Flights) == 0 }
+
+// OutOfScope returns the flights of the list that the device's binding does
+// not allow, in the list's order. A flight the ground does not know is out
+// of scope for a bound device (its aircraft cannot be checked).
+func (s *Store) OutOfScope(ctx context.Context, deviceID string, flights []string) ([]string, error) {
+	var out []string
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var d Device
+		ok, err := getJSON(tx.Bucket(bktDevices), []byte(deviceID), &d)
+		if err != nil || !ok || d.Binding.Open() {
+			return err
+		}
+		for _, id := range flights {
+			if slices.Contains(d.Binding.Flights, id) {
+				continue
+			}
+			var f Flight
+			ok, err := getJSON(tx.Bucket(bktFlights), []byte(id), &f)
+			if err != nil {
+				return err
+			}
+			if !ok || f.Aircraft == "" || !slices.ContainsFunc(d.Binding.Aircraft, func(a string) bool { return strings.EqualFold(a, f.Aircraft) }) {
+				out = append(out, id)
+			}
+		}
+		return nil
+	})
+	return out, err
 }
 
 // HashToken hashes a device token for storage and comparison.
-func HashToken(token string) []byte {
-	h := sha256.Sum256([]byte(token))
-	return h[:]
-}
+func HashToken(token string) []byte { return auth.HashToken(token) }
 
 // CreateDevice registers a device.
 func (s *Store) CreateDevice(ctx context.Context, d *Device) error {
@@ -145,7 +190,7 @@ func (s *Store) Authenticate(ctx context.Context, id, token string) (*Device, er
 		subtle.ConstantTimeCompare(want, make([]byte, len(want)))
 		return nil, syncproto.Errorf(syncproto.CodeUnauthorized, "unknown device or bad token")
 	}
-	if subtle.ConstantTimeCompare(want, d.TokenHash) != 1 {
+	if !deviceTokenMatches(d.TokenHash, want) {
 		return nil, syncproto.Errorf(syncproto.CodeUnauthorized, "unknown device or bad token")
 	}
 	if d.RevokedAt != nil {

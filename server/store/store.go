@@ -48,13 +48,19 @@ var (
 	bktTemplates  = []byte("templates")  // template id -> Template
 	// The fleet view (fleet.go).
 	bktDevHist = []byte("devhist") // device id 0x00 minute ms -> Sample: 24 h of device reports
-	bktAudit   = []byte("audit")   // sequence -> AuditRecord: admins' lifecycle actions
+	// People and credentials (users.go, audit.go, enrol.go).
+	bktUsers  = []byte("users")  // username -> User
+	bktTokens = []byte("tokens") // SHA-256 of the token -> Token
+	bktAudit  = []byte("audit")  // sequence (8 bytes, big-endian) -> AuditEvent
+	bktEnrol  = []byte("enrol")  // SHA-256 of the enrolment code -> Enrolment
+	bktCrew   = []byte("crew")   // staff number -> syncproto.RosterEntry (crew.go)
+	bktPurges = []byte("purges") // flight 0x00 device id -> Purge (closed.go)
 
 	allBuckets = [][]byte{
 		bktMeta, bktLog, bktOpIdx, bktEnqOps, bktEnquiries, bktByExt, bktFeed, bktCarried, bktDelivery, bktFlights, bktDevices,
 		bktPax, bktPaxPNR, bktPaxName, bktPaxHandle, bktPaxChanHandle,
 		bktCare, bktQueue, bktOpen, bktThreads, bktFigFirst, bktFigResolve, bktFigOnboard, bktArrivals, bktTemplates,
-		bktDevHist, bktAudit,
+		bktDevHist, bktUsers, bktTokens, bktAudit, bktEnrol, bktCrew, bktPurges,
 	}
 
 	keyEpoch = []byte("epoch")
