@@ -393,7 +393,12 @@ func (c *cabin) hasEnquiry(id string) bool {
 // a resync drops and re-pulls): false on a 404, where enquiry fails.
 func (c *cabin) tryEnquiry(id string) (enquiryJSON, bool) {
 	c.t.Helper()
-	resp, err := http.Get("http://" + c.addr + "/api/v1/enquiries/" + id)
+	req, err := http.NewRequest(http.MethodGet, "http://"+c.addr+"/api/v1/enquiries/"+id, nil)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+cabinToken)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		c.t.Fatal(err)
 	}

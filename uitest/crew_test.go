@@ -48,7 +48,7 @@ func TestCrewApp(t *testing.T) {
 	b := newBrowser(t)
 	p := newPage(t, b, "crew")
 	p.preferColorScheme("dark") // a dim cabin
-	p.open(c.url() + "/")
+	p.openCrew(c, "/")
 	p.waitJS(10*time.Second, "dark theme", `document.documentElement.dataset.theme === "dark"`)
 	p.waitText(15*time.Second, ".card", "Anna de Vries")
 	p.waitText(5*time.Second, ".card", "Pieter Jansen") // the name comes from the manifest
@@ -112,7 +112,7 @@ func TestCrewApp(t *testing.T) {
 	p.waitText(10*time.Second, ".sync", "everything sent")
 
 	// Seat map: 12A done, 3C still to do.
-	p.open(c.url() + "/#/seats")
+	p.openCrew(c, "/#/seats")
 	p.waitJS(10*time.Second, "12A done and 3C done but flagged on the seat map",
 		`document.querySelector('.sm-seat[data-seat="12A"].sm-done') && document.querySelector('.sm-seat[data-seat="3C"].sm-flagged')`)
 	for _, v := range allViewports {
@@ -127,7 +127,7 @@ func TestCrewApp(t *testing.T) {
 	// Theme: the toggle switches to light and is remembered.
 	p.click("#theme-btn")
 	p.waitJS(5*time.Second, "light theme", `document.documentElement.dataset.theme === "light"`)
-	p.open(c.url() + "/")
+	p.openCrew(c, "/")
 	p.waitText(10*time.Second, ".card", "Anna de Vries")
 	p.waitJS(5*time.Second, "light theme remembered", `document.documentElement.dataset.theme === "light"`)
 	p.layout(tabletPortrait, "list-light", true)
@@ -141,14 +141,14 @@ func TestCrewThemeFollowsSystem(t *testing.T) {
 	b := newBrowser(t)
 	p := newPage(t, b, "crew-light")
 	p.preferColorScheme("light")
-	p.open(c.url() + "/")
+	p.openCrew(c, "/")
 	p.waitJS(10*time.Second, "light theme from the system", `document.documentElement.dataset.theme === "light"`)
 	p.waitText(10*time.Second, "main", "Open your flight")
 	p.layout(tabletLandscape, "open-flight-light", true)
 
 	d := newPage(t, b, "crew-dark")
 	d.preferColorScheme("dark")
-	d.open(c.url() + "/")
+	d.openCrew(c, "/")
 	d.waitJS(10*time.Second, "dark theme from the system", `document.documentElement.dataset.theme === "dark"`)
 	d.layout(tabletLandscape, "open-flight-dark", true)
 }
@@ -159,7 +159,7 @@ func TestCrewTranslations(t *testing.T) {
 	_, _, c := assignedOnTablet(t, "tablet")
 	b := newBrowser(t)
 	p := newPage(t, b, "crew")
-	p.open(c.url() + "/")
+	p.openCrew(c, "/")
 	p.waitText(15*time.Second, ".card", "Anna de Vries")
 
 	missing := eval[[]string](p, `(() => {

@@ -43,6 +43,12 @@ func sessionGate(t *testing.T, cabinURL, staff, pin, token string) string {
 			w.WriteHeader(http.StatusUnauthorized)
 			_, _ = w.Write([]byte(`{"error":{"code":"unauthorized","message":"sign in"}}`))
 		default:
+			// The real cabin wants its own token: the gate's session
+			// stands for a crew session, the cabin's automation token
+			// for what it grants.
+			if r.Header.Get("Authorization") != "" {
+				r.Header.Set("Authorization", "Bearer "+cabinToken)
+			}
 			proxy.ServeHTTP(w, r)
 		}
 	}))

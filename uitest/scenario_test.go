@@ -39,7 +39,7 @@ func TestScenario(t *testing.T) {
 	crew := newPage(t, b, "crew")
 	crew.preferColorScheme("dark")
 	crew.viewport(tabletPortrait)
-	crew.open(c.url() + "/")
+	crew.openCrew(c, "/")
 	crew.waitText(10*time.Second, "main", "Open your flight")
 	crew.setValue("#flight-number", "KL0641")
 	crew.setValue("#flight-date", s.Flight[len("KL0641-"):])

@@ -195,8 +195,16 @@ type cabin struct {
 
 func startCabin(t testing.TB, g *ground, name string) *cabin {
 	t.Helper()
-	var creds deviceCreds
-	g.api("POST", "/devices", map[string]string{"name": name}, 201, &creds)
+	var created struct {
+		Code string `json:"enrolment_code"`
+	}
+	g.api("POST", "/devices", map[string]string{"name": name}, 201, &created)
+	var enrolled struct {
+		ID    string `json:"device_id"`
+		Token string `json:"token"`
+	}
+	call(g.t, "POST", g.url()+"/api/v1/enrol", "", map[string]string{"code": created.Code}, 200, &enrolled)
+	creds := deviceCreds{ID: enrolled.ID, Token: enrolled.Token}
 	link, err := faultlink.Listen("127.0.0.1:0", g.addr)
 	if err != nil {
 		t.Fatal(err)
@@ -212,6 +220,7 @@ func (c *cabin) start() {
 	c.t.Helper()
 	svc := device.New(device.Config{
 		Addr: c.addr, DataDir: c.dir, Ground: "http://" + c.link.Addr(), DeviceID: c.creds.ID, DeviceToken: c.creds.Token,
+		Insecure: true, APIToken: cabinToken,
 		ReconnectMin: 20 * time.Millisecond, ReconnectMax: 200 * time.Millisecond, Compress: true, Log: testLog(),
 	})
 	var err error
@@ -242,9 +251,14 @@ func (c *cabin) shutdown() {
 
 func (c *cabin) url() string { return "http://" + c.addr }
 
+// cabinToken is the cabin's automation token (--api-token): the tests'
+// calls use it, and openCrew signs the app in with it, as a crew session
+// would (TestCrewSignIn drives the real sign-in).
+const cabinToken = "uitest-cabin-token"
+
 func (c *cabin) api(method, path string, body any, want int, out any) {
 	c.t.Helper()
-	call(c.t, method, c.url()+"/api/v1"+path, "", body, want, out)
+	call(c.t, method, c.url()+"/api/v1"+path, cabinToken, body, want, out)
 }
 
 // eventually polls cond until it holds or the time is up.

@@ -12,7 +12,7 @@ func TestPagesLoad(t *testing.T) {
 	b := newBrowser(t)
 
 	crew := newPage(t, b, "crew")
-	crew.open(c.url() + "/")
+	crew.openCrew(c, "/")
 	crew.waitText(10*time.Second, "main", "Anna de Vries")
 	for _, v := range allViewports {
 		crew.layout(v, "list", true)
