@@ -458,7 +458,7 @@ func TestFailureSyncStatusLies(t *testing.T) {
 		g.agentNotes(enq, 6*syncproto.DefaultMaxBatch) // six pages; the hub sends four before an ack
 		c.api("POST", "/enquiries/"+enq+"/notes", map[string]string{"text": "crew note in the burst"}, 201, nil)
 		head := uint64(0)
-		for end := time.Now().Add(30 * time.Second); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
+		for end := time.Now().Add(120 * time.Second); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
 			if head == 0 {
 				for _, n := range g.enquiry(enq).Notes {
 					if n.Text == "crew note in the burst" {
@@ -482,7 +482,7 @@ func TestFailureSyncStatusLies(t *testing.T) {
 				}
 			}
 		}
-		t.Fatal("the tablet did not catch up within 30 s")
+		t.Fatal("the tablet did not catch up within 120 s")
 	})
 }
 
