@@ -2,6 +2,7 @@ package syncproto
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,7 +15,9 @@ import (
 //
 //	byte 0     frame type
 //	byte 1     flags (flagZstd: the payload is one zstd frame)
-//	bytes 2..  payload: the message as JSON, compressed when flagZstd
+//	bytes 2..  payload: the message as JSON (for Push and Changes, a
+//	           uvarint length, the JSON of the other fields and the ops
+//	           in the binary encoding), compressed when flagZstd
 const (
 	frameHeaderLen = 2
 	flagZstd       = 1 << 0
@@ -74,11 +77,29 @@ type Frame struct {
 	Payload []byte
 }
 
-// Encode marshals msg into a frame of type t.
+// opsMessage is a message whose ops travel in the binary encoding: the
+// payload is a uvarint length, the JSON of the message's other fields, and
+// the ops (AppendOps).
+type opsMessage interface {
+	opList() *[]Op
+}
+
+// Encode marshals msg into a frame of type t. Push and Changes go by
+// pointer.
 func (c *Codec) Encode(t FrameType, msg any) ([]byte, error) {
+	switch msg.(type) {
+	case Push, Changes:
+		// By value, json would write the header and drop the ops silently.
+		return nil, fmt.Errorf("encode %s: pass %T by pointer", t, msg)
+	}
 	payload, err := json.Marshal(msg)
 	if err != nil {
 		return nil, fmt.Errorf("encode %s: %w", t, err)
+	}
+	if m, ok := msg.(opsMessage); ok {
+		hdr := payload
+		payload = binary.AppendUvarint(make([]byte, 0, len(hdr)+64*len(*m.opList())+16), uint64(len(hdr)))
+		payload = AppendOps(append(payload, hdr...), *m.opList())
 	}
 	if len(payload) > c.MaxFrame {
 		return nil, Errorf(CodeTooLarge, "%s frame of %d bytes is over the %d byte limit", t, len(payload), c.MaxFrame)
@@ -141,7 +162,27 @@ func (c *Codec) Decode(b []byte) (Frame, error) {
 // Unmarshal decodes the frame's payload into v strictly: unknown fields and
 // trailing data are errors.
 func (f Frame) Unmarshal(v any) error {
-	dec := json.NewDecoder(bytes.NewReader(f.Payload))
+	m, ok := v.(opsMessage)
+	if !ok {
+		return f.unmarshalJSON(f.Payload, v)
+	}
+	n, k := binary.Uvarint(f.Payload)
+	if k <= 0 || n > uint64(len(f.Payload)-k) {
+		return Errorf(CodeBadFrame, "%s frame: bad header length", f.Type)
+	}
+	if err := f.unmarshalJSON(f.Payload[k:k+int(n)], v); err != nil {
+		return err
+	}
+	ops, err := DecodeOps(f.Payload[k+int(n):], len(f.Payload)/minOpBytes)
+	if err != nil {
+		return Errorf(ErrorCode(err), "%s frame: %s", f.Type, ErrorMessage(err))
+	}
+	*m.opList() = ops
+	return nil
+}
+
+func (f Frame) unmarshalJSON(payload []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(payload))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return Errorf(CodeBadFrame, "%s frame: %v", f.Type, err)

@@ -27,6 +27,7 @@ type session struct {
 	send     chan []byte   // to the writer; bounded
 	notify   chan struct{} // buffer of 1: the streamer has changes to read
 	acks     chan syncproto.ChangesAck
+	ackWake  chan struct{} // buffer of 1: unsaved acks wait in acked
 	done     chan struct{} // closed when the session ends
 	failOnce sync.Once
 	failErr  error // set once, before done is closed
@@ -34,6 +35,7 @@ type session struct {
 	mu          sync.Mutex        // guards the fields below
 	flights     map[string]uint64 // flight -> cursor the streamer has sent up to
 	resubscribe bool
+	acked       map[string]uint64 // flight -> cursor acknowledged but not yet saved
 	state       syncproto.DeviceState
 	connectedAt time.Time
 	lastSeen    time.Time
@@ -42,12 +44,13 @@ type session struct {
 func newSession(h *Hub, conn *websocket.Conn, remote string) *session {
 	return &session{
 		hub: h, conn: conn, remote: remote,
-		id:     uuid.NewString(),
-		log:    h.log,
-		send:   make(chan []byte, h.cfg.SendQueue),
-		notify: make(chan struct{}, 1),
-		acks:   make(chan syncproto.ChangesAck, h.cfg.Window+1),
-		done:   make(chan struct{}),
+		id:      uuid.NewString(),
+		log:     h.log,
+		send:    make(chan []byte, h.cfg.SendQueue),
+		notify:  make(chan struct{}, 1),
+		acks:    make(chan syncproto.ChangesAck, h.cfg.Window+1),
+		ackWake: make(chan struct{}, 1),
+		done:    make(chan struct{}),
 	}
 }
 
@@ -101,9 +104,10 @@ func (s *session) run(parent context.Context) {
 
 	ctx, cancel := context.WithCancel(parent)
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() { defer wg.Done(); s.writer() }()
 	go func() { defer wg.Done(); s.streamer(ctx) }()
+	go func() { defer wg.Done(); s.acker(ctx) }()
 	readErr := s.reader(ctx)
 	s.fail(readErr)
 	cancel()
@@ -392,8 +396,20 @@ func (s *session) handle(ctx context.Context, f syncproto.Frame) error {
 		if !ok || a.Cursor > sent {
 			return syncproto.Errorf(syncproto.CodeProtocol, "ack for flight %q at %d was never sent", a.Flight, a.Cursor)
 		}
-		if _, err := s.hub.store.AckChanges(ctx, s.deviceID, a.Flight, a.Cursor); err != nil {
-			return err
+		// The window slot is freed now and the cursor saved by the acker:
+		// waiting here for a commit per page would hold every page back
+		// by a disk flush.
+		s.mu.Lock()
+		if a.Cursor > s.acked[a.Flight] {
+			if s.acked == nil {
+				s.acked = map[string]uint64{}
+			}
+			s.acked[a.Flight] = a.Cursor
+		}
+		s.mu.Unlock()
+		select {
+		case s.ackWake <- struct{}{}:
+		default:
 		}
 		select {
 		case s.acks <- a:
@@ -507,6 +523,66 @@ func (s *session) handlePush(ctx context.Context, p *syncproto.Push) error {
 	return s.enqueue(syncproto.FramePushAck, &syncproto.PushAck{Batch: p.Batch, Results: results, Heads: heads})
 }
 
+// acker saves the cursors the device acknowledged (for the fleet view and
+// the delivery receipts). Acks that arrive while a save is under way are
+// saved together in the next one, all flights in one commit, so a device
+// pulling page after page costs a flush per save rather than per page. It
+// saves what is left when the session ends, before run records the end.
+func (s *session) acker(ctx context.Context) {
+	for {
+		select {
+		case <-s.ackWake:
+			if err := s.saveAcks(ctx); err != nil {
+				var pe *syncproto.Error
+				switch {
+				case ctx.Err() != nil:
+				case errors.As(err, &pe):
+					s.fail(pe) // the device was revoked or removed meanwhile
+				default:
+					s.log.Error("save acknowledged cursors", "err", err)
+					s.fail(syncproto.Errorf(syncproto.CodeInternal, "internal error"))
+				}
+				return
+			}
+		case <-s.done:
+			// The session's context is being cancelled; the acks it
+			// received are still the device's word and worth keeping.
+			flush, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			if err := s.saveAcks(flush); err != nil {
+				s.log.Warn("save acknowledged cursors at session end", "err", err)
+			}
+			return
+		}
+	}
+}
+
+// saveAcks saves the acknowledged cursors not yet saved, one flight per
+// goroutine so that they share one batched commit.
+func (s *session) saveAcks(ctx context.Context) error {
+	s.mu.Lock()
+	acked := s.acked
+	s.acked = nil
+	s.mu.Unlock()
+	if len(acked) == 0 {
+		return nil
+	}
+	errs := make(chan error, len(acked))
+	for fl, c := range acked {
+		go func() {
+			_, err := s.hub.store.AckChanges(ctx, s.deviceID, fl, c)
+			errs <- err
+		}()
+	}
+	var first error
+	for range acked {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
 // streamer sends each flight's changes after the session's cursor, in pages,
 // with at most Window pages unacknowledged, then waits to be woken.
 func (s *session) streamer(ctx context.Context) {
@@ -525,7 +601,7 @@ func (s *session) streamer(ctx context.Context) {
 				break
 			}
 			cursor := flights[fl]
-			page, err := s.hub.store.ChangesRaw(ctx, fl, cursor, s.hub.cfg.MaxBatch, s.deviceID)
+			page, err := s.hub.store.Changes(ctx, fl, cursor, s.hub.cfg.MaxBatch, s.deviceID)
 			if err != nil {
 				if ctx.Err() == nil {
 					s.log.Error("read changes", "flight", fl, "err", err)
@@ -544,7 +620,7 @@ func (s *session) streamer(ctx context.Context) {
 				s.flights[fl] = page.Cursor
 			}
 			s.mu.Unlock()
-			if err := s.enqueue(syncproto.FrameChanges, &syncproto.RawChanges{Flight: fl, Ops: page.Ops, Cursor: page.Cursor, CursorOp: page.CursorOp, More: page.More}); err != nil {
+			if err := s.enqueue(syncproto.FrameChanges, &syncproto.Changes{Flight: fl, Ops: page.Ops, Cursor: page.Cursor, CursorOp: page.CursorOp, More: page.More}); err != nil {
 				return
 			}
 			inflight++
