@@ -98,7 +98,7 @@ func (c *Codec) Encode(t FrameType, msg any) ([]byte, error) {
 	}
 	if m, ok := msg.(opsMessage); ok {
 		hdr := payload
-		payload = binary.AppendUvarint(make([]byte, 0, len(hdr)+64*len(*m.opList())+16), uint64(len(hdr)))
+		payload = binary.AppendUvarint(nil, uint64(len(hdr)))
 		payload = AppendOps(append(payload, hdr...), *m.opList())
 	}
 	if len(payload) > c.MaxFrame {

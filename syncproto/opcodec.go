@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -42,6 +43,11 @@ const minOpBytes = 16 + 5
 
 // AppendOps appends the binary encoding of ops to dst.
 func AppendOps(dst []byte, ops []Op) []byte {
+	size := 0
+	for i := range ops {
+		size += 40 + len(ops[i].Data)
+	}
+	dst = slices.Grow(dst, size)
 	dst = append(dst, opsFormat)
 	dst = binary.AppendUvarint(dst, uint64(len(ops)))
 	var prev uuid.UUID

@@ -506,9 +506,6 @@ func (s *session) handlePush(ctx context.Context, p *syncproto.Push) error {
 			s.log.Warn("op refused", "op", r.ID, "code", r.Code, "reason", r.Message)
 		}
 	}
-	if len(touched) > 0 {
-		s.hub.Notify(touched)
-	}
 	if s.hub.OnApplied != nil {
 		s.hub.OnApplied(stored)
 	}
@@ -520,7 +517,14 @@ func (s *session) handlePush(ctx context.Context, p *syncproto.Push) error {
 		}
 		heads[fl] = h
 	}
-	return s.enqueue(syncproto.FramePushAck, &syncproto.PushAck{Batch: p.Batch, Results: results, Heads: heads})
+	err = s.enqueue(syncproto.FramePushAck, &syncproto.PushAck{Batch: p.Batch, Results: results, Heads: heads})
+	// Wake the streamers only now: this session's own would otherwise
+	// queue a page per touched flight ahead of the answer the device is
+	// waiting for.
+	if len(touched) > 0 {
+		s.hub.Notify(touched)
+	}
+	return err
 }
 
 // acker saves the cursors the device acknowledged (for the fleet view and

@@ -205,14 +205,20 @@ func (s *Store) AckChanges(ctx context.Context, deviceID, flight string, cursor 
 			}
 			id := uuid.UUID(v[:16])
 			seen[id] = true
-			e, err := loadEnquiry(tx, id)
-			if err != nil || e == nil || e.FlightID != flight {
-				if err != nil {
-					return err
-				}
+			// Only the hand-off is read, not the whole state: a catch-up ack
+			// covers hundreds of enquiries.
+			var e struct {
+				FlightID string    `json:"flight_id"`
+				AssignOp uuid.UUID `json:"assign_op"`
+			}
+			ok, err := getJSON(tx.Bucket(bktEnquiries), id[:], &e)
+			if err != nil {
+				return err
+			}
+			if !ok || e.FlightID != flight {
 				continue
 			}
-			if have, err := loadDelivery(tx, e); err != nil || have != nil {
+			if have, err := loadDelivery(tx, &syncproto.Enquiry{ID: id, AssignOp: e.AssignOp}); err != nil || have != nil {
 				if err != nil {
 					return err
 				}
