@@ -282,27 +282,15 @@ func (r *opsReader) bytes(n int) []byte {
 	return r.b[r.off-n : r.off]
 }
 
-func (r *opsReader) uvarint() uint64 {
-	if r.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(r.b[r.off:])
-	if n <= 0 {
-		r.err = fmt.Errorf("bad varint at byte %d", r.off)
-		if n == 0 {
-			r.err = io.ErrUnexpectedEOF
-		}
-		return 0
-	}
-	r.off += n
-	return v
-}
+func (r *opsReader) uvarint() uint64 { return readVarint(r, binary.Uvarint) }
 
-func (r *opsReader) varint() int64 {
+func (r *opsReader) varint() int64 { return readVarint(r, binary.Varint) }
+
+func readVarint[T uint64 | int64](r *opsReader, decode func([]byte) (T, int)) T {
 	if r.err != nil {
 		return 0
 	}
-	v, n := binary.Varint(r.b[r.off:])
+	v, n := decode(r.b[r.off:])
 	if n <= 0 {
 		r.err = fmt.Errorf("bad varint at byte %d", r.off)
 		if n == 0 {

@@ -27,15 +27,16 @@ type session struct {
 	send     chan []byte   // to the writer; bounded
 	notify   chan struct{} // buffer of 1: the streamer has changes to read
 	acks     chan syncproto.ChangesAck
-	ackWake  chan struct{} // buffer of 1: unsaved acks wait in acked
 	done     chan struct{} // closed when the session ends
 	failOnce sync.Once
-	failErr  error // set once, before done is closed
+	ackers   sync.WaitGroup // the acker goroutine, while one runs
+	failErr  error          // set once, before done is closed
 
 	mu          sync.Mutex        // guards the fields below
 	flights     map[string]uint64 // flight -> cursor the streamer has sent up to
 	resubscribe bool
 	acked       map[string]uint64 // flight -> cursor acknowledged but not yet saved
+	saving      bool              // an acker goroutine is running (owned by ackers)
 	state       syncproto.DeviceState
 	connectedAt time.Time
 	lastSeen    time.Time
@@ -44,13 +45,12 @@ type session struct {
 func newSession(h *Hub, conn *websocket.Conn, remote string) *session {
 	return &session{
 		hub: h, conn: conn, remote: remote,
-		id:      uuid.NewString(),
-		log:     h.log,
-		send:    make(chan []byte, h.cfg.SendQueue),
-		notify:  make(chan struct{}, 1),
-		acks:    make(chan syncproto.ChangesAck, h.cfg.Window+1),
-		ackWake: make(chan struct{}, 1),
-		done:    make(chan struct{}),
+		id:     uuid.NewString(),
+		log:    h.log,
+		send:   make(chan []byte, h.cfg.SendQueue),
+		notify: make(chan struct{}, 1),
+		acks:   make(chan syncproto.ChangesAck, h.cfg.Window+1),
+		done:   make(chan struct{}),
 	}
 }
 
@@ -104,14 +104,21 @@ func (s *session) run(parent context.Context) {
 
 	ctx, cancel := context.WithCancel(parent)
 	var wg sync.WaitGroup
-	wg.Add(3)
+	wg.Add(2)
 	go func() { defer wg.Done(); s.writer() }()
 	go func() { defer wg.Done(); s.streamer(ctx) }()
-	go func() { defer wg.Done(); s.acker(ctx) }()
 	readErr := s.reader(ctx)
 	s.fail(readErr)
 	cancel()
 	wg.Wait()
+	s.ackers.Wait()
+	// The acks the device sent are its word even though the session is
+	// over: save what the ackers had not.
+	flush, cancelFlush := context.WithTimeout(context.WithoutCancel(parent), 5*time.Second)
+	if err := s.saveAcks(flush); err != nil {
+		s.log.Warn("save acknowledged cursors at session end", "err", err)
+	}
+	cancelFlush()
 
 	// Persist last seen, so the fleet view knows when the device left.
 	_ = s.hub.store.UpdateDevice(context.Background(), s.deviceID, func(d *store.Device) error {
@@ -406,10 +413,14 @@ func (s *session) handle(ctx context.Context, f syncproto.Frame) error {
 			}
 			s.acked[a.Flight] = a.Cursor
 		}
+		start := !s.saving
+		if start {
+			s.saving = true
+			s.ackers.Add(1)
+		}
 		s.mu.Unlock()
-		select {
-		case s.ackWake <- struct{}{}:
-		default:
+		if start {
+			go s.acker(ctx)
 		}
 		select {
 		case s.acks <- a:
@@ -506,6 +517,9 @@ func (s *session) handlePush(ctx context.Context, p *syncproto.Push) error {
 			s.log.Warn("op refused", "op", r.ID, "code", r.Code, "reason", r.Message)
 		}
 	}
+	if len(touched) > 0 {
+		s.hub.Notify(touched)
+	}
 	if s.hub.OnApplied != nil {
 		s.hub.OnApplied(stored)
 	}
@@ -517,45 +531,38 @@ func (s *session) handlePush(ctx context.Context, p *syncproto.Push) error {
 		}
 		heads[fl] = h
 	}
-	err = s.enqueue(syncproto.FramePushAck, &syncproto.PushAck{Batch: p.Batch, Results: results, Heads: heads})
-	// Wake the streamers only now: this session's own would otherwise
-	// queue a page per touched flight ahead of the answer the device is
-	// waiting for.
-	if len(touched) > 0 {
-		s.hub.Notify(touched)
-	}
-	return err
+	return s.enqueue(syncproto.FramePushAck, &syncproto.PushAck{Batch: p.Batch, Results: results, Heads: heads})
 }
 
 // acker saves the cursors the device acknowledged (for the fleet view and
-// the delivery receipts). Acks that arrive while a save is under way are
-// saved together in the next one, all flights in one commit, so a device
-// pulling page after page costs a flush per save rather than per page. It
-// saves what is left when the session ends, before run records the end.
+// the delivery receipts) until none is left unsaved, then ends: an idle
+// connection keeps no goroutine for it. Acks that arrive while a save is
+// under way are saved together in the next one, all flights in one commit,
+// so a device pulling page after page costs a flush per save rather than
+// per page. run saves what is left when the session ends.
 func (s *session) acker(ctx context.Context) {
+	defer s.ackers.Done()
 	for {
-		select {
-		case <-s.ackWake:
-			if err := s.saveAcks(ctx); err != nil {
-				var pe *syncproto.Error
-				switch {
-				case ctx.Err() != nil:
-				case errors.As(err, &pe):
-					s.fail(pe) // the device was revoked or removed meanwhile
-				default:
-					s.log.Error("save acknowledged cursors", "err", err)
-					s.fail(syncproto.Errorf(syncproto.CodeInternal, "internal error"))
-				}
-				return
+		s.mu.Lock()
+		if len(s.acked) == 0 {
+			s.saving = false
+			s.mu.Unlock()
+			return
+		}
+		s.mu.Unlock()
+		if err := s.saveAcks(ctx); err != nil {
+			var pe *syncproto.Error
+			switch {
+			case ctx.Err() != nil:
+			case errors.As(err, &pe):
+				s.fail(pe) // the device was revoked or removed meanwhile
+			default:
+				s.log.Error("save acknowledged cursors", "err", err)
+				s.fail(syncproto.Errorf(syncproto.CodeInternal, "internal error"))
 			}
-		case <-s.done:
-			// The session's context is being cancelled; the acks it
-			// received are still the device's word and worth keeping.
-			flush, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-			defer cancel()
-			if err := s.saveAcks(flush); err != nil {
-				s.log.Warn("save acknowledged cursors at session end", "err", err)
-			}
+			s.mu.Lock()
+			s.saving = false
+			s.mu.Unlock()
 			return
 		}
 	}
