@@ -151,7 +151,8 @@
 // keeps the acknowledged cursor (for the fleet view's cursor lag and the
 // delivery receipts); an ack frees its window slot at once, and the
 // cursors acknowledged meanwhile are saved together in the next commit, so
-// a long catch-up does not wait for a disk flush per page. Ops the device pushed itself are left out of its
+// a long catch-up does not wait for a disk flush per page. READY follows
+// the last of those saves. Ops the device pushed itself are left out of its
 // pages, except inside a join.
 //
 // Liveness: both sides send HEARTBEAT every heartbeat_ms (10 s); a side that

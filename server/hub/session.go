@@ -542,6 +542,7 @@ func (s *session) handlePush(ctx context.Context, p *syncproto.Push) error {
 // per page. run saves what is left when the session ends.
 func (s *session) acker(ctx context.Context) {
 	defer s.ackers.Done()
+	defer s.wake() // the streamer may be waiting to send Ready
 	for {
 		s.mu.Lock()
 		if len(s.acked) == 0 {
@@ -566,6 +567,13 @@ func (s *session) acker(ctx context.Context) {
 			return
 		}
 	}
+}
+
+// savingAcks reports whether acknowledged cursors wait to be saved.
+func (s *session) savingAcks() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.saving || len(s.acked) > 0
 }
 
 // saveAcks saves the acknowledged cursors not yet saved, one flight per
@@ -641,7 +649,10 @@ func (s *session) streamer(ctx context.Context) {
 		if progress {
 			continue
 		}
-		if !ready && !more && inflight == 0 {
+		// Ready waits for the acks to be saved too: the receipts of a
+		// catch-up are part of it, and a push right after must not queue
+		// behind them.
+		if !ready && !more && inflight == 0 && !s.savingAcks() {
 			ready = true
 			if err := s.enqueue(syncproto.FrameReady, &syncproto.Ready{Cursors: flights}); err != nil {
 				return
