@@ -85,12 +85,28 @@
 //
 //	byte 0    frame type (FrameHello ... FrameError)
 //	byte 1    flags: bit 0 set = payload is one zstd frame
-//	bytes 2.. payload: the message as JSON
+//	bytes 2.. payload: the message as JSON; for PUSH and CHANGES a
+//	          uvarint length, the JSON of the message's other fields, and
+//	          its ops in the binary encoding below
+//
+// Ops in a frame (and each op of the ground's log) are encoded column by
+// column (AppendOps, DecodeOps): a format byte, the op count, then every
+// id XORed with the one before it (ids from one source share their node
+// and most of their time, so this is mostly zeros), every enquiry as a
+// back-reference to an op of the batch or 16 bytes, every HLC as a signed
+// varint delta, a table of kinds and one of actors with an index per op,
+// and last the JSON payloads as written, grouped by kind. Like with like
+// gives zstd more to share than op after op: a full pull of the 10,000
+// enquiry sample went from 72 to 54 bytes per enquiry, and neither
+// end runs a JSON decoder on the envelope. Counts and lengths are checked
+// against the bytes left before allocating; payloads must be JSON and
+// strings UTF-8, or the frame is refused with bad_frame.
 //
 // The limit (Welcome.MaxFrame, 4 MiB by default) applies to the frame as
 // sent and to the decompressed payload, checked before allocating, so a
 // compressed bomb is refused with too_large. Payloads under 128 bytes are
-// sent uncompressed.
+// sent uncompressed; the rest at zstd's default level, one zstd frame per
+// sync frame.
 //
 // # Session
 //
@@ -165,7 +181,10 @@
 // Pull: CHANGES carries a page of one flight's feed; the device stores the
 // ops and the cursor in one transaction, then sends CHANGES_ACK. The ground
 // keeps the acknowledged cursor (for the fleet view's cursor lag and the
-// delivery receipts). Ops the device pushed itself are left out of its
+// delivery receipts); an ack frees its window slot at once, and the
+// cursors acknowledged meanwhile are saved together in the next commit, so
+// a long catch-up does not wait for a disk flush per page. READY follows
+// the last of those saves. Ops the device pushed itself are left out of its
 // pages, except inside a join.
 //
 // Liveness: both sides send HEARTBEAT every heartbeat_ms (10 s); a side that

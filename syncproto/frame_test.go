@@ -2,6 +2,7 @@ package syncproto
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,6 +29,8 @@ func sampleOps(n int) []Op {
 		opRecall(6, at(6)),
 		opClose(7, at(7), true, "answered on the ground"),
 	}
+	// A crew op names the crew member signed in: the encodings must keep it.
+	all[3].Actor.Staff = "10001"
 	out := make([]Op, 0, n)
 	for i := range n {
 		op := all[i%len(all)]
@@ -99,7 +102,7 @@ func TestCodec_RoundTrip(t *testing.T) {
 		c := NewCodec(DefaultMaxFrame, compress)
 		for _, tc := range frameCases() {
 			t.Run(fmt.Sprintf("%s/Compress=%v", tc.name, compress), func(t *testing.T) {
-				payload := mustJSON(t, tc.msg)
+				payload := wantPayload(t, tc.msg)
 				b, err := c.Encode(tc.t, tc.msg)
 				if err != nil {
 					t.Fatalf("Encode: %v", err)
@@ -421,7 +424,8 @@ func TestFrame_Unmarshal(t *testing.T) {
 		into    func() any
 		ok      bool
 	}{
-		{"OK", `{"batch":1,"ops":[]}`, func() any { return new(Push) }, true},
+		{"OK", `{"batch":1}`, func() any { return new(Push) }, true},
+		{"ErrBadFrame/OpsInJSON", `{"batch":1,"ops":[]}`, func() any { return new(Push) }, false},
 		{"OK/TrailingSpace", "{\"batch\":1} \n\t", func() any { return new(Push) }, true},
 		{"ErrBadFrame/TrailingObject", `{"batch":1}{}`, func() any { return new(Push) }, false},
 		{"ErrBadFrame/TrailingText", `{"batch":1} x`, func() any { return new(Push) }, false},
@@ -441,8 +445,12 @@ func TestFrame_Unmarshal(t *testing.T) {
 		{"ErrBadFrame/HelloAsWelcome", string(hello), func() any { return new(Welcome) }, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			into := tc.into()
 			f := Frame{Type: FramePush, Payload: []byte(tc.payload)}
-			err := f.Unmarshal(tc.into())
+			if _, ok := into.(opsMessage); ok {
+				f.Payload = opsPayload([]byte(tc.payload), nil)
+			}
+			err := f.Unmarshal(into)
 			if tc.ok {
 				if err != nil {
 					t.Fatalf("Unmarshal = %v, want nil", err)
@@ -543,4 +551,18 @@ func TestError(t *testing.T) {
 			t.Errorf("HTTPStatus(%q) = %d, want %d", code, got, want)
 		}
 	}
+}
+
+// wantPayload is the payload Encode must write for msg: its JSON, or for
+// a message with ops the JSON of its other fields and the ops.
+func wantPayload(tb testing.TB, msg any) []byte {
+	tb.Helper()
+	if m, ok := msg.(opsMessage); ok {
+		return opsPayload(mustJSON(tb, msg), *m.opList())
+	}
+	return mustJSON(tb, msg)
+}
+
+func opsPayload(header []byte, ops []Op) []byte {
+	return AppendOps(append(binary.AppendUvarint(nil, uint64(len(header))), header...), ops)
 }

@@ -1,15 +1,16 @@
 package syncproto
 
 import (
-	"encoding/json"
 	"time"
 
 	"github.com/google/uuid"
 )
 
 // ProtocolVersion is the sync protocol version this build speaks. A peer
-// with another version is refused with CodeProtocolVersion.
-const ProtocolVersion = 1
+// with another version is refused with CodeProtocolVersion. Version 2
+// carries the ops of PUSH and CHANGES in the binary encoding (AppendOps)
+// instead of JSON.
+const ProtocolVersion = 2
 
 // FrameType identifies the message a frame carries.
 type FrameType byte
@@ -165,8 +166,12 @@ type Welcome struct {
 // Push carries a batch of the device's ops, oldest first.
 type Push struct {
 	Batch uint64 `json:"batch"`
-	Ops   []Op   `json:"ops"`
+	// Ops travel in the binary encoding after the JSON of the other
+	// fields (see AppendOps).
+	Ops []Op `json:"-"`
 }
+
+func (p *Push) opList() *[]Op { return &p.Ops }
 
 // Results of one pushed op.
 const (
@@ -200,7 +205,9 @@ type PushAck struct {
 // sequence the device may store as its cursor once it has stored Ops.
 type Changes struct {
 	Flight string `json:"flight"`
-	Ops    []Op   `json:"ops"`
+	// Ops travel in the binary encoding after the JSON of the other
+	// fields (see AppendOps).
+	Ops    []Op   `json:"-"`
 	Cursor uint64 `json:"cursor"`
 	// CursorOp is the op at sequence Cursor in the ground's log: the
 	// device keeps it with the cursor and sends it back as its checkpoint.
@@ -209,16 +216,7 @@ type Changes struct {
 	More bool `json:"more,omitempty"`
 }
 
-// RawChanges is Changes with its ops already encoded as JSON: a sender that
-// stores ops as JSON forwards them without decoding. It encodes to exactly
-// what Changes does.
-type RawChanges struct {
-	Flight   string            `json:"flight"`
-	Ops      []json.RawMessage `json:"ops"`
-	Cursor   uint64            `json:"cursor"`
-	CursorOp uuid.UUID         `json:"cursor_op"`
-	More     bool              `json:"more,omitempty"`
-}
+func (c *Changes) opList() *[]Op { return &c.Ops }
 
 // ChangesAck acknowledges Changes after the device stored them and the
 // cursor in one transaction.

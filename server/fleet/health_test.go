@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -29,7 +30,7 @@ func TestDeviceAlerts(t *testing.T) {
 		rule   string // "" for no alert
 		reason string
 	}{
-		{"OK/Healthy", DeviceView{Flights: []string{"SOON"}, LastSync: at(-time.Minute), SkewMs: skew(time.Second), Protocol: 1}, nil, "", ""},
+		{"OK/Healthy", DeviceView{Flights: []string{"SOON"}, LastSync: at(-time.Minute), SkewMs: skew(time.Second), Protocol: syncproto.ProtocolVersion}, nil, "", ""},
 		{"OK/NotSyncedAtThreshold", DeviceView{Flights: []string{"SOON"}, LastSync: at(-th.NotSynced)}, nil, "", ""},
 		{"NotSynced", DeviceView{Flights: []string{"SOON"}, LastSync: at(-th.NotSynced - time.Second)}, nil, RuleNotSynced, "not synced for 15m1s (threshold 15m0s), and flight SOON departs in 1h0m0s"},
 		{"NotSynced/Never", DeviceView{Flights: []string{"SOON"}}, nil, RuleNotSynced, "never synced"},
@@ -45,7 +46,7 @@ func TestDeviceAlerts(t *testing.T) {
 		{"ClockAhead", DeviceView{SkewMs: skew(th.ClockSkew + time.Second)}, nil, RuleClockSkew, "device clock is 2m1s ahead of the ground's (threshold 2m0s)"},
 		{"ClockBehind", DeviceView{SkewMs: skew(-10 * time.Minute)}, nil, RuleClockSkew, "10m0s behind"},
 		{"OK/ClockAtThreshold", DeviceView{SkewMs: skew(-th.ClockSkew)}, nil, "", ""},
-		{"ProtocolOutdated", DeviceView{Protocol: syncproto.ProtocolVersion + 1, AppVersion: "9.0"}, nil, RuleProtocolOutdated, "protocol 2, the ground speaks 1"},
+		{"ProtocolOutdated", DeviceView{Protocol: syncproto.ProtocolVersion + 1, AppVersion: "9.0"}, nil, RuleProtocolOutdated, fmt.Sprintf("protocol %d, the ground speaks %d", syncproto.ProtocolVersion+1, syncproto.ProtocolVersion)},
 		{"ProtocolRefused", DeviceView{ProtocolRefused: true}, nil, RuleProtocolOutdated, "protocol 0"},
 		{"SyncErrors", DeviceView{SyncErrors: 3, LastSyncError: "timeout: silent"}, nil, RuleSyncErrors, "3 sync sessions in a row ended on an error (threshold 3); last: timeout: silent"},
 		{"OK/SyncErrorsBelow", DeviceView{SyncErrors: 2}, nil, "", ""},

@@ -26,7 +26,7 @@ type Store interface {
 	Authenticate(ctx context.Context, id, token string) (*store.Device, error)
 	UpdateDevice(ctx context.Context, id string, fn func(*store.Device) error) error
 	Apply(ctx context.Context, ops []syncproto.Op, scope store.Scope) ([]store.Result, error)
-	ChangesRaw(ctx context.Context, flight string, cursor uint64, limit int, skipDevice string) (store.RawPage, error)
+	Changes(ctx context.Context, flight string, cursor uint64, limit int, skipDevice string) (store.Page, error)
 	AckChanges(ctx context.Context, deviceID, flight string, cursor uint64) ([]uuid.UUID, error)
 	FlightHead(ctx context.Context, flight string) (uint64, error)
 	OpIDAt(ctx context.Context, seq uint64) (uuid.UUID, error)

@@ -29,7 +29,8 @@ type session struct {
 	acks     chan syncproto.ChangesAck
 	done     chan struct{} // closed when the session ends
 	failOnce sync.Once
-	failErr  error // set once, before done is closed
+	ackers   sync.WaitGroup // the acker goroutine, while one runs
+	failErr  error          // set once, before done is closed
 
 	mu      sync.Mutex        // guards the fields below
 	flights map[string]uint64 // flight -> cursor the streamer has sent up to
@@ -38,7 +39,9 @@ type session struct {
 	// device's own ops, which it may have lost; later pages leave them out.
 	echo        map[string]bool
 	resubscribe bool
-	repull      bool // this session serves an admin's forced resync
+	repull      bool              // this session serves an admin's forced resync
+	acked       map[string]uint64 // flight -> cursor acknowledged but not yet saved
+	saving      bool              // an acker goroutine is running (owned by ackers)
 	state       syncproto.DeviceState
 	stateAt     time.Time
 	connectedAt time.Time
@@ -129,6 +132,14 @@ func (s *session) run(parent context.Context) {
 	s.fail(readErr)
 	cancel()
 	wg.Wait()
+	s.ackers.Wait()
+	// The acks the device sent are its word even though the session is
+	// over: save what the ackers had not.
+	flush, cancelFlush := context.WithTimeout(context.WithoutCancel(parent), 5*time.Second)
+	if err := s.saveAcks(flush); err != nil {
+		s.log.Warn("save acknowledged cursors at session end", "err", err)
+	}
+	cancelFlush()
 	// Unregister before telling the observer, so the fleet view it builds
 	// already shows the device offline.
 	s.hub.unregister(s)
@@ -477,12 +488,24 @@ func (s *session) handle(ctx context.Context, f syncproto.Frame) error {
 		if !ok || a.Cursor > sent {
 			return syncproto.Errorf(syncproto.CodeProtocol, "ack for flight %q at %d was never sent", a.Flight, a.Cursor)
 		}
-		delivered, err := s.hub.store.AckChanges(ctx, s.deviceID, a.Flight, a.Cursor)
-		if err != nil {
-			return err
+		// The window slot is freed now and the cursor saved by the acker:
+		// waiting here for a commit per page would hold every page back
+		// by a disk flush.
+		s.mu.Lock()
+		if a.Cursor > s.acked[a.Flight] {
+			if s.acked == nil {
+				s.acked = map[string]uint64{}
+			}
+			s.acked[a.Flight] = a.Cursor
 		}
-		if len(delivered) > 0 && s.hub.OnDelivered != nil {
-			s.hub.OnDelivered(s.deviceID, a.Flight, delivered)
+		start := !s.saving
+		if start {
+			s.saving = true
+			s.ackers.Add(1)
+		}
+		s.mu.Unlock()
+		if start {
+			go s.acker(ctx)
 		}
 		s.mu.Lock()
 		s.exchanged = true
@@ -620,6 +643,77 @@ func (s *session) handlePush(ctx context.Context, p *syncproto.Push) error {
 	return s.enqueue(syncproto.FramePushAck, &syncproto.PushAck{Batch: p.Batch, Results: results, Heads: heads, Stored: storedMark(stored)})
 }
 
+// acker saves the cursors the device acknowledged (for the fleet view and
+// the delivery receipts) until none is left unsaved, then ends: an idle
+// connection keeps no goroutine for it. Acks that arrive while a save is
+// under way are saved together in the next one, all flights in one commit,
+// so a device pulling page after page costs a flush per save rather than
+// per page. run saves what is left when the session ends.
+func (s *session) acker(ctx context.Context) {
+	defer s.ackers.Done()
+	defer s.wake() // the streamer may be waiting to send Ready
+	for {
+		s.mu.Lock()
+		if len(s.acked) == 0 {
+			s.saving = false
+			s.mu.Unlock()
+			return
+		}
+		s.mu.Unlock()
+		if err := s.saveAcks(ctx); err != nil {
+			var pe *syncproto.Error
+			switch {
+			case ctx.Err() != nil:
+			case errors.As(err, &pe):
+				s.fail(pe) // the device was revoked or removed meanwhile
+			default:
+				s.log.Error("save acknowledged cursors", "err", err)
+				s.fail(syncproto.Errorf(syncproto.CodeInternal, "internal error"))
+			}
+			s.mu.Lock()
+			s.saving = false
+			s.mu.Unlock()
+			return
+		}
+	}
+}
+
+// savingAcks reports whether acknowledged cursors wait to be saved.
+func (s *session) savingAcks() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.saving || len(s.acked) > 0
+}
+
+// saveAcks saves the acknowledged cursors not yet saved, one flight per
+// goroutine so that they share one batched commit.
+func (s *session) saveAcks(ctx context.Context) error {
+	s.mu.Lock()
+	acked := s.acked
+	s.acked = nil
+	s.mu.Unlock()
+	if len(acked) == 0 {
+		return nil
+	}
+	errs := make(chan error, len(acked))
+	for fl, c := range acked {
+		go func() {
+			delivered, err := s.hub.store.AckChanges(ctx, s.deviceID, fl, c)
+			if err == nil && len(delivered) > 0 && s.hub.OnDelivered != nil {
+				s.hub.OnDelivered(s.deviceID, fl, delivered)
+			}
+			errs <- err
+		}()
+	}
+	var first error
+	for range acked {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
 // streamer sends each flight's changes after the session's cursor, in pages,
 // with at most Window pages unacknowledged, then waits to be woken.
 func (s *session) streamer(ctx context.Context) {
@@ -643,7 +737,7 @@ func (s *session) streamer(ctx context.Context) {
 				skip = ""
 			}
 			started := time.Now()
-			page, err := s.hub.store.ChangesRaw(ctx, fl, cursor, s.hub.cfg.MaxBatch, skip)
+			page, err := s.hub.store.Changes(ctx, fl, cursor, s.hub.cfg.MaxBatch, skip)
 			if err != nil {
 				if ctx.Err() == nil {
 					s.log.Error("read changes", "flight", fl, "err", err)
@@ -666,7 +760,7 @@ func (s *session) streamer(ctx context.Context) {
 				}
 			}
 			s.mu.Unlock()
-			if err := s.enqueue(syncproto.FrameChanges, &syncproto.RawChanges{Flight: fl, Ops: page.Ops, Cursor: page.Cursor, CursorOp: page.CursorOp, More: page.More}); err != nil {
+			if err := s.enqueue(syncproto.FrameChanges, &syncproto.Changes{Flight: fl, Ops: page.Ops, Cursor: page.Cursor, CursorOp: page.CursorOp, More: page.More}); err != nil {
 				return
 			}
 			inflight++
@@ -676,7 +770,10 @@ func (s *session) streamer(ctx context.Context) {
 		if progress {
 			continue
 		}
-		if !ready && !more && inflight == 0 {
+		// Ready waits for the acks to be saved too: the receipts of a
+		// catch-up are part of it, and a push right after must not queue
+		// behind them.
+		if !ready && !more && inflight == 0 && !s.savingAcks() {
 			ready = true
 			if err := s.enqueue(syncproto.FrameReady, &syncproto.Ready{Cursors: flights}); err != nil {
 				return

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 
 	"github.com/google/uuid"
@@ -35,42 +34,26 @@ func feedValue(enq uuid.UUID, flags byte, author []byte) []byte {
 // never split). skipDevice, when set, leaves out that device's own ops
 // except inside a join, where the device may have purged them.
 func (s *Store) Changes(ctx context.Context, flight string, cursor uint64, limit int, skipDevice string) (Page, error) {
-	raw, err := s.ChangesRaw(ctx, flight, cursor, limit, skipDevice)
-	if err != nil {
-		return Page{}, err
-	}
-	p := Page{Cursor: raw.Cursor, More: raw.More, CursorOp: raw.CursorOp, Ops: make([]syncproto.Op, len(raw.Ops))}
-	for i, b := range raw.Ops {
-		if err := json.Unmarshal(b, &p.Ops[i]); err != nil {
-			return Page{}, fmt.Errorf("decode op: %w", err)
-		}
-	}
-	return p, nil
-}
-
-// RawPage is a Page whose ops are left as stored (JSON), for a sender that
-// forwards them without decoding.
-type RawPage struct {
-	Ops      []json.RawMessage
-	Cursor   uint64
-	More     bool
-	CursorOp uuid.UUID
-}
-
-// ChangesRaw is Changes without decoding the ops.
-func (s *Store) ChangesRaw(ctx context.Context, flight string, cursor uint64, limit int, skipDevice string) (RawPage, error) {
-	p := RawPage{Cursor: cursor}
+	p := Page{Cursor: cursor}
 	err := s.db.View(func(tx *bolt.Tx) error {
+		p.Ops = nil // View does not retry, but keep the function idempotent
 		logb := tx.Bucket(bktLog)
 		prefix := feedKey(flight, 0)[:len(flight)+1]
 		c := tx.Bucket(bktFeed).Cursor()
 		seen := map[uint64]bool{} // by sequence: a join may repeat ops already in the page
-		add := func(seq uint64, raw []byte) {
-			if !seen[seq] {
-				seen[seq] = true
-				// Copy: bbolt's bytes are valid only inside the transaction.
-				p.Ops = append(p.Ops, append(json.RawMessage(nil), raw...))
+		add := func(seq uint64, raw []byte) error {
+			if seen[seq] {
+				return nil
 			}
+			seen[seq] = true
+			// decodeLogOp copies: bbolt's bytes are valid only inside the
+			// transaction.
+			op, err := decodeLogOp(raw)
+			if err != nil {
+				return fmt.Errorf("decode op at %d: %w", seq, err)
+			}
+			p.Ops = append(p.Ops, op)
+			return nil
 		}
 		for k, v := c.Seek(feedKey(flight, cursor+1)); k != nil && hasPrefix(k, prefix); k, v = c.Next() {
 			if len(p.Ops) >= limit {
@@ -92,10 +75,14 @@ func (s *Store) ChangesRaw(ctx context.Context, flight string, cursor uint64, li
 					if opSeq > seq {
 						break
 					}
-					add(opSeq, logb.Get(ek[16:]))
+					if err := add(opSeq, logb.Get(ek[16:])); err != nil {
+						return err
+					}
 				}
 			} else if skipDevice == "" || string(v[17:]) != skipDevice {
-				add(seq, logb.Get(k[len(prefix):]))
+				if err := add(seq, logb.Get(k[len(prefix):])); err != nil {
+					return err
+				}
 			}
 			p.Cursor = seq
 		}
@@ -118,10 +105,8 @@ func opIDAt(tx *bolt.Tx, seq uint64) (uuid.UUID, error) {
 	if raw == nil {
 		return uuid.Nil, nil
 	}
-	var op struct {
-		ID uuid.UUID `json:"id"`
-	}
-	if err := json.Unmarshal(raw, &op); err != nil {
+	op, err := decodeLogOp(raw)
+	if err != nil {
 		return uuid.Nil, fmt.Errorf("decode op at %d: %w", seq, err)
 	}
 	return op.ID, nil
@@ -220,14 +205,20 @@ func (s *Store) AckChanges(ctx context.Context, deviceID, flight string, cursor 
 			}
 			id := uuid.UUID(v[:16])
 			seen[id] = true
-			e, err := loadEnquiry(tx, id)
-			if err != nil || e == nil || e.FlightID != flight {
-				if err != nil {
-					return err
-				}
+			// Only the hand-off is read, not the whole state: a catch-up ack
+			// covers hundreds of enquiries.
+			var e struct {
+				FlightID string    `json:"flight_id"`
+				AssignOp uuid.UUID `json:"assign_op"`
+			}
+			ok, err := getJSON(tx.Bucket(bktEnquiries), id[:], &e)
+			if err != nil {
+				return err
+			}
+			if !ok || e.FlightID != flight {
 				continue
 			}
-			if have, err := loadDelivery(tx, e); err != nil || have != nil {
+			if have, err := loadDelivery(tx, &syncproto.Enquiry{ID: id, AssignOp: e.AssignOp}); err != nil || have != nil {
 				if err != nil {
 					return err
 				}
