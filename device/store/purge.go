@@ -217,13 +217,5 @@ func dropOwnLeftovers(tx *bolt.Tx) error {
 			keys = append(keys, slices.Clone(k))
 		}
 	}
-	for _, k := range keys {
-		if err := tx.Bucket(bktEnqOps).Delete(k); err != nil {
-			return err
-		}
-		if err := tx.Bucket(bktOps).Delete(k[16:]); err != nil {
-			return err
-		}
-	}
-	return nil
+	return deleteOps(tx, keys)
 }

@@ -299,15 +299,7 @@ func purge(tx *bolt.Tx, id uuid.UUID, keepOwn bool) error {
 		}
 		keys = append(keys, slices.Clone(k))
 	}
-	for _, k := range keys {
-		if err := tx.Bucket(bktEnqOps).Delete(k); err != nil {
-			return err
-		}
-		if err := tx.Bucket(bktOps).Delete(k[16:]); err != nil {
-			return err
-		}
-	}
-	return nil
+	return deleteOps(tx, keys)
 }
 
 // ownOp reports whether the stored op id was written on this tablet. A
@@ -519,4 +511,17 @@ func (s *Store) DeadLetters() ([]DeadLetter, error) {
 		})
 	})
 	return out, err
+}
+
+// deleteOps deletes ops by their enqops keys (enquiry id + op id).
+func deleteOps(tx *bolt.Tx, keys [][]byte) error {
+	for _, k := range keys {
+		if err := tx.Bucket(bktEnqOps).Delete(k); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bktOps).Delete(k[16:]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
