@@ -24,6 +24,8 @@
     selected: null,
     filter: "",
     samples: {}, // device id → [{t, online, pending, lag}] seen by this page
+    history: {}, // device id → the ground's 24 h samples (GET /devices/{id}?history=24h)
+    historyAt: 0,
     lastOk: 0,
     lastError: null,
     stopEvents: null,
@@ -104,6 +106,7 @@
       state.alerts = a && Array.isArray(a.alerts) ? a.alerts : [];
       state.devices = d && Array.isArray(d.devices) ? d.devices : [];
       startEvents();
+      if (state.selected && Date.now() - state.historyAt > 60000) loadHistory(state.selected);
       const now = Date.now();
       for (const raw of state.devices) {
         const v = view(raw);
@@ -172,13 +175,29 @@
         h("td", { class: "num" }, v.skewMs === null ? "—" : Math.abs(v.skewMs) < 1000 ? "0s" : (v.skewMs > 0 ? "+" : "−") + duration(v.skewMs / 1000)),
         h("td", null, v.version || "—"))))));
     }
-    renderDetail(all.find((v) => v.id === state.selected) || null);
+    const sel = all.find((v) => v.id === state.selected) || null;
+    renderDetail(sel && !sel.history && state.history[sel.id] ? { ...sel, history: state.history[sel.id] } : sel);
   }
 
   function select(id) {
     state.selected = state.selected === id ? null : id;
     state.sig = "";
     render();
+    if (state.selected) loadHistory(state.selected);
+  }
+
+  // loadHistory: the ground's per-minute samples of the last 24 h for the
+  // selected device, refreshed once a minute while it stays selected.
+  async function loadHistory(id) {
+    state.historyAt = Date.now();
+    try {
+      const d = await api("GET", "/devices/" + encodeURIComponent(id) + "?history=24h");
+      state.history[id] = d && Array.isArray(d.history) ? d.history : [];
+      state.sig = "";
+      render();
+    } catch (_) {
+      // the page's own samples stand in
+    }
   }
 
   function renderDetail(v) {
@@ -260,16 +279,17 @@
     aircraft.focus();
   }
 
-  // historyChart: the ground's 24 h history when it reports one, else what
-  // this page has seen since it opened. Online time is a band, the outbox a
+  // historyChart: the ground's per-minute samples of the last 24 h (once it
+  // has two), else what this page has seen since it opened. Online time is a band, the outbox a
   // line.
   function historyChart(v) {
     const pts = (v.history || []).map((x) => ({ t: Date.parse(x.at || x.t || ""), online: !!x.online, pending: Number(x.pending ?? x.outbox) || 0, lag: Number(x.cursor_lag) || 0 }))
       .filter((x) => Number.isFinite(x.t));
-    const data = pts.length ? pts : (state.samples[v.id] || []);
+    const ground = pts.length >= 2; // one sample a minute: a new device has too few
+    const data = ground ? pts : (state.samples[v.id] || []);
     const W = 720, H = 150, pad = { l: 34, r: 8, t: 8, b: 22 };
     if (data.length < 2) return h("p", { class: "muted" }, "Collecting samples…");
-    const t0 = pts.length ? Date.now() - 24 * 3600000 : data[0].t;
+    const t0 = data[0].t;
     const t1 = Date.now();
     const maxV = Math.max(1, ...data.map((d) => Math.max(d.pending, d.lag)));
     const x = (t) => pad.l + (W - pad.l - pad.r) * (t - t0) / Math.max(1, t1 - t0);
@@ -289,7 +309,7 @@
       svg("text", { x: pad.l - 4, y: y(0) + 4, class: "axis", "text-anchor": "end" }, "0"),
       line("pending", "line-pending"),
       line("lag", "line-lag"),
-      svg("text", { x: pad.l, y: H - 6, class: "axis" }, pts.length ? "24 h ago" : duration(span) + " ago"),
+      svg("text", { x: pad.l, y: H - 6, class: "axis" }, duration(span) + " ago" + (ground ? " (ground's samples)" : "")),
       svg("text", { x: W - pad.r, y: H - 6, class: "axis", "text-anchor": "end" }, "now · band: online (green) / offline (grey) · line: outbox, dashed: cursor lag"));
   }
 
