@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -125,6 +126,11 @@ func newPage(t testing.TB, browser context.Context, name string) *page {
 			switch {
 			case m.IsException():
 				p.record(false, fmt.Sprintf("uncaught exception at %s:%d: %s", m.URL, m.Line+1, m.Text))
+			case m.Type == chromedp.ConsoleError && m.Source == "network" && strings.HasSuffix(m.URL, "/favicon.ico"):
+				// Every app page declares its icon (data:); only the
+				// harness's own stops on JSON pages (openCrew's /healthz)
+				// make the browser ask for /favicon.ico, at a moment of its
+				// choosing.
 			case m.Type == chromedp.ConsoleError:
 				p.record(m.Source == "network", fmt.Sprintf("console error (%s) %s: %s", m.Source, m.URL, m.Text))
 			}

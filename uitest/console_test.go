@@ -1,6 +1,7 @@
 package uitest
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -98,10 +99,15 @@ func TestConsole(t *testing.T) {
 	}
 }
 
-// Ensure the sign-in screen is usable and that password sign-in tells the
-// agent to use a token while the ground has no /login.
+// Ensure the sign-in screen is usable; an agent created on the ground signs
+// in with a password (a wrong one is refused with a message), sees no admin
+// links and is refused the fleet by the ground; sign-out ends the session;
+// and the admin token path keeps working, with the fleet link.
 func TestConsoleSignIn(t *testing.T) {
 	g := startGround(t)
+	const password = "correct horse battery"
+	g.api("POST", "/users", map[string]string{"username": "agent.anna", "password": password, "role": "agent"}, 201, nil)
+
 	b := newBrowser(t)
 	p := newPage(t, b, "console-signin")
 	p.open(g.url() + "/")
@@ -109,21 +115,63 @@ func TestConsoleSignIn(t *testing.T) {
 	for _, v := range allViewports {
 		p.layout(v, "signin", false)
 	}
-	// Password sign-in: refused with a clear message, whether the ground has
-	// no /login yet (security issue) or does not know this user.
-	p.tolerateNetworkErrors(true) // the 404 or 401 of /login
+	p.viewport(desktop)
+
+	// A wrong password: refused with a clear message.
+	p.tolerateNetworkErrors(true) // the 401 of /login
 	p.setValue("#signin-user", "agent.anna")
 	p.setValue("#signin-password", "wrong password")
 	p.clickText("#signin-form button", "Sign in")
-	p.waitJS(10*time.Second, "a sign-in refusal", `(e => !e.hidden && /not enabled on this server|not accepted/.test(e.textContent))(document.querySelector("#signin-error"))`)
+	p.waitJS(10*time.Second, "a sign-in refusal", `(e => !e.hidden && e.textContent === "User name or password not accepted.")(document.querySelector("#signin-error"))`)
 	p.tolerateNetworkErrors(false)
 	p.screenshot("signin-refused")
 
-	// The token path.
+	// The right one: the queue, the agent named, no fleet link.
+	p.setValue("#signin-password", password)
+	p.clickText("#signin-form button", "Sign in")
+	p.waitJS(10*time.Second, "the console app", `!document.querySelector("#app").hidden`)
+	p.waitText(10*time.Second, "#whoami", "agent.anna (agent)")
+	p.waitText(10*time.Second, "#queue-list", "The queue is empty.")
+	if eval[bool](p, `!document.querySelector("#fleet-link").hidden`) {
+		t.Error("the fleet link is shown to an agent")
+	}
+	if got := eval[string](p, `document.cookie`); !strings.Contains(got, "cabincare_csrf=") {
+		t.Errorf("no CSRF cookie after the login: %q", got)
+	}
+	tok := eval[string](p, `sessionStorage.getItem("cabincare.console.token") || ""`)
+	if tok == "" {
+		t.Fatal("no session token kept")
+	}
+	// What the agent may not do, the ground refuses.
+	call(t, "GET", g.url()+"/api/v1/devices", tok, nil, 403, nil)
+	call(t, "GET", g.url()+"/api/v1/alerts", tok, nil, 403, nil)
+	call(t, "POST", g.url()+"/api/v1/devices", tok, map[string]string{"name": "x"}, 403, nil)
+
+	// The fleet page opened by hand says it is for admins and shows no
+	// devices or actions.
+	p.tolerateNetworkErrors(true) // the 403s of /devices and /alerts
+	p.open(g.url() + "/fleet.html")
+	p.waitText(10*time.Second, "#signin-text", "for admins")
+	if eval[bool](p, `!document.querySelector("#app").hidden || document.querySelectorAll("#device-detail button").length > 0`) {
+		t.Error("the fleet dashboard shows its app to an agent")
+	}
+	p.tolerateNetworkErrors(false)
+
+	// Sign out ends the session on the ground.
+	p.open(g.url() + "/")
+	p.waitText(10*time.Second, "#whoami", "agent.anna (agent)")
+	p.click("#signout-btn")
+	p.waitJS(10*time.Second, "the sign-in screen again", `!document.querySelector("#signin").hidden`)
+	eventually(t, 5*time.Second, "the session ended", func() bool {
+		return status(t, "GET", g.url()+"/api/v1/me", tok, "") == 401
+	})
+
+	// The token path: the bootstrap admin, who sees the fleet link.
 	p.eval0(`document.querySelector("#token-signin").open = true`)
 	p.setValue("#signin-token", adminToken)
 	p.click("#signin-token-btn")
 	p.waitJS(10*time.Second, "the console app", `!document.querySelector("#app").hidden`)
+	p.waitJS(10*time.Second, "the fleet link", `!document.querySelector("#fleet-link").hidden`)
 	p.click("#signout-btn")
 	p.waitJS(10*time.Second, "the sign-in screen again", `!document.querySelector("#signin").hidden`)
 }

@@ -1,74 +1,35 @@
 package uitest
 
 import (
-	"encoding/json"
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
-	"strings"
 	"testing"
 	"time"
 )
 
-// sessionGate stands in front of a real cabin service for the crew session
-// of the security issue (POST /api/v1/session {staff_number, pin} → a bearer
-// token the local API then requires; status and health stay open), which the
-// cabin does not have yet. IMPORTANT: replace it with the cabin itself once
-// the cabin requires the session; the UI is built against that contract.
-func sessionGate(t *testing.T, cabinURL, staff, pin, token string) string {
-	t.Helper()
-	target, err := url.Parse(cabinURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p := r.URL.Path
-		switch {
-		case p == "/api/v1/session" && r.Method == http.MethodPost:
-			var in struct {
-				Staff string `json:"staff_number"`
-				PIN   string `json:"pin"`
-			}
-			w.Header().Set("Content-Type", "application/json")
-			if json.NewDecoder(r.Body).Decode(&in) != nil || in.Staff != staff || in.PIN != pin {
-				w.WriteHeader(http.StatusUnauthorized)
-				_, _ = w.Write([]byte(`{"error":{"code":"unauthorized","message":"staff number or PIN not accepted"}}`))
-				return
-			}
-			_ = json.NewEncoder(w).Encode(map[string]string{"token": token})
-		case strings.HasPrefix(p, "/api/v1/") && p != "/api/v1/status" && r.Header.Get("Authorization") != "Bearer "+token:
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusUnauthorized)
-			_, _ = w.Write([]byte(`{"error":{"code":"unauthorized","message":"sign in"}}`))
-		default:
-			// The real cabin wants its own token: the gate's session
-			// stands for a crew session, the cabin's automation token
-			// for what it grants.
-			if r.Header.Get("Authorization") != "" {
-				r.Header.Set("Authorization", "Bearer "+cabinToken)
-			}
-			proxy.ServeHTTP(w, r)
-		}
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL
-}
-
-// Ensure the crew app asks for a sign-in when the cabin wants one, refuses
-// a wrong PIN with a message, opens the flight's list with the right one,
-// and locks again on request.
+// Ensure the crew app asks the real cabin for a sign-in: a crew member put
+// on the roster on the ground before the tablet started signs in with the
+// keypad (POST /api/v1/session, checked on the tablet against the roster of
+// the sync handshake), a wrong PIN is refused with a message, the right one
+// opens the flight's list, and locking signs out on the cabin too.
 func TestCrewSignIn(t *testing.T) {
-	_, _, c := assignedOnTablet(t, "tablet")
-	gate := sessionGate(t, c.url(), "12345", "2468", "crew-session-token")
+	_, _, c := assignedOnTablet(t, "tablet", func(g *ground) {
+		g.api("POST", "/crew", map[string]string{"staff_number": "12345", "name": "Carla Crew", "pin": "2468"}, 201, nil)
+	})
+	// The roster came in the welcome before the enquiry was pulled; without
+	// it every PIN would be refused. Each refusal counts against the 5 wrong
+	// PINs allowed per staff number, so this tries at most 3 times.
+	for try := 1; status(t, "POST", c.url()+"/api/v1/session", "", `{"staff_number":"12345","pin":"2468"}`) != 200; try++ {
+		if try == 3 {
+			t.Fatal("the crew member cannot sign in on the tablet: no roster")
+		}
+		time.Sleep(time.Second)
+	}
 
 	b := newBrowser(t)
 	p := newPage(t, b, "crew-signin")
 	p.preferColorScheme("dark")
 	p.tolerateNetworkErrors(true) // the 401s that ask for the sign-in
 	p.viewport(tabletPortrait)
-	p.open(gate + "/")
+	p.open(c.url() + "/") // no token: the app must sign in itself
 	p.waitText(15*time.Second, "main", "Crew sign-in")
 	p.layout(tabletPortrait, "signin", true)
 	p.layout(tabletLandscape, "signin", true)
@@ -89,10 +50,26 @@ func TestCrewSignIn(t *testing.T) {
 	press("2468")
 	p.clickText("main button", "Sign in")
 	p.waitText(15*time.Second, ".card", "Anna de Vries")
+	tok := eval[string](p, `sessionStorage.getItem("cabincare.crew.token") || ""`)
+	if tok == "" || tok == cabinToken {
+		t.Fatalf("crew session token = %q, want one from the cabin", tok)
+	}
+	var who struct {
+		Staff string `json:"staff_number"`
+		Name  string `json:"name"`
+	}
+	call(t, "GET", c.url()+"/api/v1/session", tok, nil, 200, &who)
+	if who.Staff != "12345" || who.Name != "Carla Crew" {
+		t.Errorf("signed in as %+v", who)
+	}
+
 	p.waitJS(5*time.Second, "the lock button", `!document.querySelector("#lock-btn").hidden`)
 	p.click("#lock-btn")
 	p.waitText(10*time.Second, "main", "Crew sign-in")
 	if got := eval[string](p, `sessionStorage.getItem("cabincare.crew.token") || ""`); got != "" {
 		t.Errorf("token kept after locking: %q", got)
 	}
+	eventually(t, 5*time.Second, "the session ended on the cabin", func() bool {
+		return status(t, "GET", c.url()+"/api/v1/enquiries", tok, "") == 401
+	})
 }

@@ -9,11 +9,13 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/cabincare/cabincare/device"
 	"github.com/cabincare/cabincare/faultlink"
+	"github.com/cabincare/cabincare/secrethash"
 	"github.com/cabincare/cabincare/server"
 	"github.com/cabincare/cabincare/server/hub"
 )
@@ -62,6 +64,8 @@ func (g *ground) start() {
 		Addr: g.addr, DataDir: g.dir, AdminToken: adminToken, Log: testLog(),
 		Hub: hub.Config{Heartbeat: 300 * time.Millisecond, Compress: true}, SLA: time.Hour,
 		ShutdownTimeout: 5 * time.Second,
+		// Cheap crew PIN hashes: the tablet checks them with these costs.
+		PINParams: secrethash.Params{Memory: 64, Time: 1, Threads: 1},
 	})
 	var err error
 	for range 100 { // the old listener may linger for a moment
@@ -253,7 +257,8 @@ func (c *cabin) url() string { return "http://" + c.addr }
 
 // cabinToken is the cabin's automation token (--api-token): the tests'
 // calls use it, and openCrew signs the app in with it, as a crew session
-// would (TestCrewSignIn drives the real sign-in).
+// would (TestCrewSignIn drives the real sign-in and never uses it in the
+// browser).
 const cabinToken = "uitest-cabin-token"
 
 func (c *cabin) api(method, path string, body any, want int, out any) {
@@ -275,11 +280,16 @@ func eventually(t testing.TB, within time.Duration, what string, cond func() boo
 
 // assignedOnTablet starts a ground with the sample scene assigned and a
 // tablet that has opened the flight and received the enquiry.
-func assignedOnTablet(t *testing.T, tablet string) (*ground, scene, *cabin) {
+// Each of before runs on the ground before the tablet starts (crew on the
+// roster reach it in the sync handshake).
+func assignedOnTablet(t *testing.T, tablet string, before ...func(*ground)) (*ground, scene, *cabin) {
 	t.Helper()
 	g := startGround(t)
 	s := seed(g)
 	g.assign(s)
+	for _, f := range before {
+		f(g)
+	}
 	c := startCabin(t, g, tablet)
 	c.api("PUT", "/flight", map[string]string{"flight_id": s.Flight}, 200, nil)
 	eventually(t, 10*time.Second, "the tablet has the enquiry", func() bool {
@@ -290,4 +300,25 @@ func assignedOnTablet(t *testing.T, tablet string) (*ground, scene, *cabin) {
 		return len(l.Enquiries) == 1
 	})
 	return g, s, c
+}
+
+// status is the HTTP status of a call with token (if any) and a JSON body
+// (if any), for the answers the tests only need the status of.
+func status(t testing.TB, method, url, token, body string) int {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Close = true
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	return res.StatusCode
 }

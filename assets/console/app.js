@@ -256,7 +256,7 @@
     state.queueSig = state.detailSig = state.flightsSig = "";
     // A password session also has a cookie on the ground: end it (not on a
     // 401, where the server has ended it already).
-    if (state.user && !expired) api("POST", "/logout").catch(() => {});
+    if (state.user && !["admin-token", "api"].includes(state.user.via) && !expired) api("POST", "/logout").catch(() => {});
     state.user = null;
     showSignIn(message);
   }
@@ -1299,6 +1299,15 @@
 
   let started = false;
 
+  // showUser: the account in the top bar, and the fleet dashboard link for
+  // admins only (its routes answer 403 to agents and supervisors). Until
+  // GET /me answers, the link stays hidden.
+  function showUser() {
+    const u = state.user;
+    $("#whoami").textContent = u && u.username ? u.username + " (" + u.role + ")" : "";
+    $("#fleet-link").hidden = !u || u.role !== "admin";
+  }
+
   function startApp() {
     showApp();
     populateFilterSelects();
@@ -1310,19 +1319,21 @@
       started = true;
       setInterval(() => { renderConn(); tickSLA(); }, 1000);
     }
-    $("#whoami").textContent = state.user ? state.user.username + " (" + state.user.role + ")" : "";
-    // The fleet dashboard is for admins; a token sign-in (no user) is the
-    // bootstrap admin.
-    $("#fleet-link").hidden = !!state.user && state.user.role !== "admin";
+    showUser();
+    // Who this is (a reload or a token sign-in has no login answer): the
+    // fleet link is shown to admins only.
+    if (!state.user) {
+      api("GET", "/me").then((me) => { if (me && state.token) { state.user = me; showUser(); } }).catch(() => {});
+    }
     flightsLoop();
     mainLoop();
     // Live changes (GET /api/v1/events, sync-admin issue) refresh at once;
     // polling stays as the fallback and the safety net.
     if (!state.stopEvents) {
       state.stopEvents = window.CabinUI.events({
-        url: API + "/events",
+        url: API + "/events?types=enquiry",
         token: () => state.token || "",
-        onEvent: (type) => { if (type !== "device-state") mainLoop(); },
+        onEvent: () => mainLoop(),
       });
     }
   }

@@ -979,7 +979,12 @@
     applyTheme(savedTheme());
     $("#theme-btn").addEventListener("click", toggleTheme);
     setupLanguagePicker();
-    $("#lock-btn").addEventListener("click", () => lock(false));
+    // Locking ends the session on the cabin too (DELETE /session), so the
+    // token is worth nothing even if it were copied.
+    $("#lock-btn").addEventListener("click", () => {
+      if (session.getItem(TOKEN_KEY)) api("DELETE", "/session").catch(() => {});
+      lock(false);
+    });
     $("#lock-btn").setAttribute("aria-label", t("header.lock"));
     for (const ev of ["pointerdown", "keydown"]) document.addEventListener(ev, touch, { passive: true });
     if (window.matchMedia) {
