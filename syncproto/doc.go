@@ -120,7 +120,7 @@
 //	                                                  max_batch, resync, repull, flights,
 //	                                                  roster (if not roster_version)}
 //	                                    <-   CHANGES {flight, ops, cursor,          (catch-up pages,
-//	                                                  cursor_op, more}
+//	                                                  cursor_op, more, heads (other flights, last page)}
 //	CHANGES_ACK {flight, cursor}        ->                   at most 4 unacknowledged)
 //	                                    <-   READY {cursors}                       (caught up)
 //	PUSH {batch, ops}                   ->
@@ -130,6 +130,13 @@
 //	HEARTBEAT {state}                   <->  HEARTBEAT {clock, hlc}
 //	ERROR {code, message}               <->  (then the sender closes the WebSocket
 //	                                          with the code as the close reason)
+//
+// A device calls itself synced (its status's last_sync) only from durable
+// facts: its outbox is empty, READY came in this session, no flight has
+// pages still to come, and its stored cursors reach the heads the ground
+// last sent: those of every flight in a PUSH_ACK, those of the other
+// flights on a flight's last page (whose pages may still wait for the
+// window).
 //
 // The hello must arrive within HelloTimeout (10 s). The protocol version
 // must equal ProtocolVersion, or the ground answers ERROR protocol_version.

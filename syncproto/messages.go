@@ -214,6 +214,11 @@ type Changes struct {
 	CursorOp uuid.UUID `json:"cursor_op"`
 	// More is true while the server has more catch-up pages for the flight.
 	More bool `json:"more,omitempty"`
+	// Heads, on the last page of a flight (More false) of a session serving
+	// several, is the feed head of each of its other flights: pages of
+	// those may still be waiting for the window, so the device may call
+	// itself synced only once its cursors reach them.
+	Heads map[string]uint64 `json:"heads,omitempty"`
 }
 
 func (c *Changes) opList() *[]Op { return &c.Ops }

@@ -254,7 +254,7 @@ func (d *device) handle(c *conn, f frame) error {
 		} else {
 			delete(d.more, ch.Flight)
 		}
-		if d.caughtUp && len(d.more) == 0 {
+		if d.caughtUp && len(d.more) == 0 && d.covers(ch.Heads) {
 			d.markSynced(f)
 		}
 		return nil

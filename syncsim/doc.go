@@ -23,7 +23,9 @@
 // is missing on the ground, that no op was applied twice, that nothing a
 // crew member recorded was dropped without a dead letter, and that no
 // tablet holds an enquiry of a flight it does not serve. A schedule that
-// does not become quiet is a failure too (a stuck queue).
+// does not become quiet is a failure too (a stuck queue), and so is a
+// tablet that marks itself synced while the ground still had changes for
+// it that it had not sent (a sync status that lies).
 //
 // Each event draws its randomness from (seed, event index), so a schedule
 // replays exactly from its seed, and Shrink can drop events from a failing

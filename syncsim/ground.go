@@ -422,7 +422,14 @@ func (g *ground) stream(c *conn) {
 			if !page.More {
 				delete(s.echo, fl)
 			}
-			f := w.encode(syncproto.FrameChanges, &syncproto.Changes{Flight: fl, Ops: page.Ops, Cursor: page.Cursor, CursorOp: page.CursorOp, More: page.More})
+			ch := &syncproto.Changes{Flight: fl, Ops: page.Ops, Cursor: page.Cursor, CursorOp: page.CursorOp, More: page.More}
+			if !page.More {
+				if ch.Heads, err = hub.OtherHeads(context.Background(), g.st, s.flights, fl); err != nil {
+					g.fail(c, fmt.Errorf("read heads: %w", err))
+					return
+				}
+			}
+			f := w.encode(syncproto.FrameChanges, ch)
 			f.pending = g.pending(s)
 			c.sendDown(f)
 			w.stats.Pages++

@@ -190,6 +190,9 @@ func Execute(cfg Config, evs []Event) (res *Result, err error) {
 	} else if err := w.check(); err != nil {
 		res.Violations = append(res.Violations, strings.Split(err.Error(), "\n")...)
 	}
+	if w.stats.StatusLies > 0 {
+		res.Violations = append(res.Violations, fmt.Sprintf("a tablet marked itself synced %d times while the ground had changes for it that it had not sent", w.stats.StatusLies))
+	}
 	res.Stats, res.History = w.stats, w.hist
 	return res, nil
 }

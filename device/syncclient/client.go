@@ -68,7 +68,7 @@ type Client struct {
 }
 
 // covers reports whether the stored cursors reach the ground's heads as
-// of a push ack.
+// of a push ack or a flight's last page.
 func (c *Client) covers(heads map[string]uint64) bool {
 	cur, err := c.store.Cursors()
 	if err != nil {
@@ -494,7 +494,7 @@ func (c *Client) reader(ctx context.Context, k *conn, acks chan<- syncproto.Push
 			c.mu.Lock()
 			c.paging = len(flights)
 			c.mu.Unlock()
-			if c.inSync() {
+			if c.inSync() && c.covers(ch.Heads) {
 				c.markSynced()
 			}
 		case syncproto.FrameReady:

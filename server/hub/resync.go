@@ -68,3 +68,33 @@ func storedMark(rs []store.Result) *syncproto.LogMark {
 // StoredMark is storedMark for other implementations of the session (the
 // convergence simulation).
 func StoredMark(rs []store.Result) *syncproto.LogMark { return storedMark(rs) }
+
+// otherHeads is Changes.Heads for the last page of flight fl: the feed
+// heads of the session's other flights (nil when it serves only fl).
+func otherHeads(ctx context.Context, st interface {
+	FlightHead(ctx context.Context, flight string) (uint64, error)
+}, flights map[string]uint64, fl string) (map[string]uint64, error) {
+	var heads map[string]uint64
+	for other := range flights {
+		if other == fl {
+			continue
+		}
+		h, err := st.FlightHead(ctx, other)
+		if err != nil {
+			return nil, err
+		}
+		if heads == nil {
+			heads = map[string]uint64{}
+		}
+		heads[other] = h
+	}
+	return heads, nil
+}
+
+// OtherHeads is otherHeads for other implementations of the session (the
+// convergence simulation).
+func OtherHeads(ctx context.Context, st interface {
+	FlightHead(ctx context.Context, flight string) (uint64, error)
+}, flights map[string]uint64, fl string) (map[string]uint64, error) {
+	return otherHeads(ctx, st, flights, fl)
+}

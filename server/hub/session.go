@@ -760,7 +760,17 @@ func (s *session) streamer(ctx context.Context) {
 				}
 			}
 			s.mu.Unlock()
-			if err := s.enqueue(syncproto.FrameChanges, &syncproto.Changes{Flight: fl, Ops: page.Ops, Cursor: page.Cursor, CursorOp: page.CursorOp, More: page.More}); err != nil {
+			ch := &syncproto.Changes{Flight: fl, Ops: page.Ops, Cursor: page.Cursor, CursorOp: page.CursorOp, More: page.More}
+			if !page.More {
+				if ch.Heads, err = otherHeads(ctx, s.hub.store, flights, fl); err != nil {
+					if ctx.Err() == nil {
+						s.log.Error("read flight heads", "err", err)
+						s.fail(syncproto.Errorf(syncproto.CodeInternal, "internal error"))
+					}
+					return
+				}
+			}
+			if err := s.enqueue(syncproto.FrameChanges, ch); err != nil {
 				return
 			}
 			inflight++
