@@ -259,6 +259,19 @@ func (d *device) handle(c *conn, f frame) error {
 		}
 		return nil
 	case syncproto.FrameReady:
+		var r syncproto.Ready
+		if err := fr.Unmarshal(&r); err != nil {
+			return err
+		}
+		cur, err := d.st.Cursors()
+		if err != nil {
+			return err
+		}
+		for fl := range cur {
+			if _, ok := r.Cursors[fl]; !ok {
+				return nil // sent before the ground read our subscribe
+			}
+		}
 		d.caughtUp = true
 		if len(d.more) == 0 {
 			d.markSynced(f)
@@ -334,6 +347,7 @@ func (d *device) pump() {
 		return
 	}
 	if !sameKeys(cur, d.sentFlights) {
+		d.caughtUp = false // until a READY covers the new flights
 		c.sendUp(w.encode(syncproto.FrameSubscribe, &syncproto.Subscribe{Flights: cur}))
 		d.sentFlights = cur
 	}

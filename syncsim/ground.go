@@ -236,6 +236,7 @@ func (g *ground) handle(c *conn, f frame) error {
 			next[fl] = cur
 		}
 		s.flights = next
+		s.ready = false // as the hub's streamer: a READY for the new subscription
 		if err := g.st.UpdateDevice(ctx, s.deviceID, func(d *gstore.Device) error {
 			d.Flights = mapsKeys(next)
 			for fl, cur := range sub.Flights {

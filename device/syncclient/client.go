@@ -498,6 +498,19 @@ func (c *Client) reader(ctx context.Context, k *conn, acks chan<- syncproto.Push
 				c.markSynced()
 			}
 		case syncproto.FrameReady:
+			var r syncproto.Ready
+			if err := f.Unmarshal(&r); err != nil {
+				return err
+			}
+			// A READY sent before the ground read our latest SUBSCRIBE
+			// does not cover the flights it added: wait for the next.
+			cur, err := c.store.Cursors()
+			if err != nil {
+				return err
+			}
+			if !covered(cur, r.Cursors) {
+				break
+			}
 			c.mu.Lock()
 			c.caughtUp = true
 			c.mu.Unlock()
@@ -562,6 +575,11 @@ func (c *Client) pusher(ctx context.Context, k *conn, acks <-chan syncproto.Push
 				k.fail(err)
 				return
 			}
+			// Caught up only again once the ground has read this
+			// subscription (its next READY covers the flights).
+			c.mu.Lock()
+			c.caughtUp = false
+			c.mu.Unlock()
 			if err := k.enqueue(syncproto.FrameSubscribe, &syncproto.Subscribe{Flights: cur, Purges: purges}); err != nil {
 				return
 			}
@@ -614,6 +632,16 @@ func (c *Client) pusher(ctx context.Context, k *conn, acks <-chan syncproto.Push
 			return
 		}
 	}
+}
+
+// covered reports whether every flight of served is in ready.
+func covered(served, ready map[string]uint64) bool {
+	for f := range served {
+		if _, ok := ready[f]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 func sameKeys(a, b map[string]uint64) bool {

@@ -722,6 +722,9 @@ func (s *session) streamer(ctx context.Context) {
 	for {
 		s.mu.Lock()
 		flights, echo := maps.Clone(s.flights), maps.Clone(s.echo)
+		if s.resubscribe {
+			ready = false // a new subscription is caught up with its own READY
+		}
 		s.resubscribe = false
 		s.mu.Unlock()
 
