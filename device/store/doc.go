@@ -10,8 +10,8 @@
 // behind it.
 //
 // An enquiry that leaves the tablet's flights leaves the crew's view at
-// once; its ops are deleted the next time the tablet is caught up with
-// every flight (a lagging feed could otherwise resurrect it in a stale
+// once; its ops stay, hidden, until a flight's purge (a lagging feed, or a
+// flight the crew open later, could otherwise bring it back in a stale
 // state). Ops written on this tablet are kept until the flight is purged:
 // the ground does not send a tablet its own ops back, and after a ground
 // restored from a backup they may exist nowhere else.

@@ -112,9 +112,13 @@ func (s *Store) purgeFlight(flight string, now time.Time) (syncproto.PurgeReceip
 				return err
 			}
 		}
-		// The crew's own sent ops on enquiries that left the tablet's
-		// flights were kept for a restored ground (see ownOp); the
-		// flight's end is the end of that too.
+		// The ops of enquiries that left the tablet's flights were kept,
+		// hidden, against stale folds (see refoldAll), and the crew's own
+		// for a restored ground (see ownOp); the flight's end is the end
+		// of both.
+		if err := dropStrays(tx); err != nil {
+			return err
+		}
 		if err := dropOwnLeftovers(tx); err != nil {
 			return err
 		}
@@ -210,7 +214,7 @@ func dropOwnLeftovers(tx *bolt.Tx) error {
 		if len(k) != 32 || held.Get(k[:16]) != nil || idx.Get(k[16:]) != nil {
 			continue
 		}
-		// Others' ops of a stray wait for dropStrays (a lagging feed).
+		// Others' ops are dropStrays' (called first).
 		if own, err := ownOp(tx, k[16:], self); err != nil {
 			return err
 		} else if own {

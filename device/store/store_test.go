@@ -603,9 +603,9 @@ func TestApplyChanges(t *testing.T) {
 			t.Errorf("cursor = %d, want %d", got, want)
 		}
 
-		// Once pushed and caught up, the ground's ops go; the crew's own
-		// note stays (the ground does not send it back, and a restored
-		// ground may need it again); a later join brings the rest back.
+		// Once pushed and caught up, the ops stay hidden (a flight opened
+		// later may still bring older ones); a flight's purge removes
+		// them (TestPurgeClosedFlight); a later join brings it back.
 		if err := s.CompletePush([]syncproto.OpResult{{ID: note.ID, Result: syncproto.ResultApplied}}); err != nil {
 			t.Fatal(err)
 		}
@@ -613,9 +613,12 @@ func TestApplyChanges(t *testing.T) {
 			t.Fatalf("MarkSynced = %v, %v", marked, err)
 		}
 		for _, op := range []syncproto.Op{create, assign, move} {
-			if hasOp(t, s, op.ID) {
-				t.Errorf("%s op of a purged enquiry kept", op.Kind)
+			if !hasOp(t, s, op.ID) {
+				t.Errorf("%s op of a stray enquiry dropped before the flight's purge", op.Kind)
 			}
+		}
+		if _, err := s.Enquiry(ctx, enq); syncproto.ErrorCode(err) != syncproto.CodeNotFound {
+			t.Errorf("stray enquiry shown after MarkSynced: %v", err)
 		}
 		if !hasOp(t, s, note.ID) {
 			t.Errorf("the crew's own note was purged")

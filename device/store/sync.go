@@ -233,10 +233,11 @@ func (s *Store) ApplyChangesAt(ctx context.Context, flight string, ops []syncpro
 // refoldAll folds an enquiry from all its stored ops. One that is on no
 // flight this tablet serves leaves the crew's view at once, but its ops
 // stay as a stray until the tablet is next caught up with every flight
-// (dropStrays): a tablet serving two flights pulls their feeds at
-// different paces, and a lagging feed can still bring older ops of an
-// enquiry that already moved on; folded without the later ops it has
-// already seen, they would bring the enquiry back in a stale state.
+// until the flight's purge (dropStrays): a tablet serving two flights
+// pulls their feeds at different paces, and a lagging feed, or a flight
+// the crew open later, can still bring older ops of an enquiry that
+// already moved on; folded without the later ops it has already seen,
+// they would bring the enquiry back in a stale state.
 func refoldAll(tx *bolt.Tx, id uuid.UUID, served map[string]bool) error {
 	ops, err := enquiryOps(tx, id)
 	if err != nil {
@@ -260,9 +261,8 @@ func refoldAll(tx *bolt.Tx, id uuid.UUID, served map[string]bool) error {
 }
 
 // dropStrays deletes the ops of every enquiry that left the tablet's
-// flights, once the tablet has caught up with all of them: from then on an
-// enquiry can only come back through a join, which brings its whole
-// history. Passenger data stays only where the crew need it.
+// flights (but its own, see ownOp), at a flight's purge: passenger data
+// leaves the tablet with the flight.
 func dropStrays(tx *bolt.Tx) error {
 	strays := tx.Bucket(bktStray)
 	var ids [][]byte
@@ -442,9 +442,6 @@ func (s *Store) MarkSynced(t time.Time) (bool, error) {
 			return nil
 		}
 		marked = true
-		if err := dropStrays(tx); err != nil {
-			return err
-		}
 		return putTime(tx.Bucket(bktMeta), keyLastSync, t)
 	})
 	return marked, err
