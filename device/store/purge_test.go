@@ -81,3 +81,37 @@ func TestPurgeClosedFlight(t *testing.T) {
 		t.Errorf("receipts after the ack = %+v", p)
 	}
 }
+
+// Ensure the ops a tablet kept, hidden, for an enquiry that moved off its
+// flights (and its own note on it) leave with the flight's purge.
+func TestPurgeDropsStrays(t *testing.T) {
+	t.Parallel()
+	s, c := MustOpenStore(t), newHLCs()
+	create := createOp(c)
+	enq := create.Enquiry
+	assign, move := assignOp(c, enq, "F"), assignOp(c, enq, "X")
+	MustApplyChanges(t, s, "F", 2, create, assign)
+	note := crewNote(s, enq, "asked for a blanket")
+	MustRecord(t, s, note)
+	if err := s.CompletePush([]syncproto.OpResult{{ID: note.ID, Result: syncproto.ResultApplied}}); err != nil {
+		t.Fatal(err)
+	}
+	MustApplyChanges(t, s, "F", 3, move)
+	for _, op := range []syncproto.Op{create, assign, move, note} {
+		if !hasOp(t, s, op.ID) {
+			t.Fatalf("%s op of the stray dropped before the purge", op.Kind)
+		}
+	}
+	now := time.Date(2026, 11, 23, 20, 0, 0, 0, time.UTC)
+	if err := s.MarkClosed([]string{"F"}, now); err != nil {
+		t.Fatal(err)
+	}
+	if rs, err := s.PurgeDue(now.Add(time.Hour), time.Hour); err != nil || len(rs) != 1 {
+		t.Fatalf("purge = %+v, %v", rs, err)
+	}
+	for _, op := range []syncproto.Op{create, assign, move, note} {
+		if hasOp(t, s, op.ID) {
+			t.Errorf("%s op of the stray survived the flight's purge", op.Kind)
+		}
+	}
+}
