@@ -110,9 +110,9 @@ func (g *ground) shutdown() {
 
 func (g *ground) url() string { return "http://" + g.addr }
 
-// call makes a JSON request to the ground API and decodes the answer into
-// out (if not nil). It fails the test on a status other than want.
-func call(t testing.TB, method, url, token string, body any, want int, out any) {
+// send makes a JSON request and returns the status and the body; only a
+// request that cannot be made fails the test.
+func send(t testing.TB, method, url, token string, body any) (int, []byte) {
 	t.Helper()
 	var rd io.Reader
 	if body != nil {
@@ -136,8 +136,16 @@ func call(t testing.TB, method, url, token string, body any, want int, out any) 
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != want {
-		t.Fatalf("%s %s: status %d, want %d: %s", method, url, resp.StatusCode, want, raw)
+	return resp.StatusCode, raw
+}
+
+// call makes a JSON request to the ground API and decodes the answer into
+// out (if not nil). It fails the test on a status other than want.
+func call(t testing.TB, method, url, token string, body any, want int, out any) {
+	t.Helper()
+	status, raw := send(t, method, url, token, body)
+	if status != want {
+		t.Fatalf("%s %s: status %d, want %d: %s", method, url, status, want, raw)
 	}
 	if out != nil {
 		if err := json.Unmarshal(raw, out); err != nil {
@@ -150,31 +158,11 @@ func call(t testing.TB, method, url, token string, body any, want int, out any) 
 // illegal move is fine); only a failed call fails the test.
 func try(t testing.TB, method, url, token string, body any) int {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(b)
+	status, _ := send(t, method, url, token, body)
+	if status >= 500 {
+		t.Fatalf("%s %s: status %d", method, url, status)
 	}
-	req, err := http.NewRequest(method, url, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode >= 500 {
-		t.Fatalf("%s %s: status %d", method, url, resp.StatusCode)
-	}
-	return resp.StatusCode
+	return status
 }
 
 func (g *ground) api(method, path string, body any, want int, out any) {
@@ -393,24 +381,16 @@ func (c *cabin) hasEnquiry(id string) bool {
 // a resync drops and re-pulls): false on a 404, where enquiry fails.
 func (c *cabin) tryEnquiry(id string) (enquiryJSON, bool) {
 	c.t.Helper()
-	req, err := http.NewRequest(http.MethodGet, "http://"+c.addr+"/api/v1/enquiries/"+id, nil)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+cabinToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	url := "http://" + c.addr + "/api/v1/enquiries/" + id
+	status, raw := send(c.t, http.MethodGet, url, cabinToken, nil)
 	var e enquiryJSON
-	if resp.StatusCode == http.StatusNotFound {
+	if status == http.StatusNotFound {
 		return e, false
 	}
-	if resp.StatusCode != http.StatusOK {
-		c.t.Fatalf("GET enquiry %s: status %d", id, resp.StatusCode)
+	if status != http.StatusOK {
+		c.t.Fatalf("GET %s: status %d: %s", url, status, raw)
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&e); err != nil {
+	if err := json.Unmarshal(raw, &e); err != nil {
 		c.t.Fatal(err)
 	}
 	return e, true

@@ -50,9 +50,10 @@ func MustResync(ctx context.Context, lg Log, h *syncproto.Hello) (bool, error) {
 	return false, nil
 }
 
-// storedMark is the highest place in the log among the stored results of
-// a push, for PushAck.Stored.
-func storedMark(rs []store.Result) *syncproto.LogMark {
+// StoredMark is the highest place in the log among the stored results of
+// a push, for PushAck.Stored (the hub's sessions and the convergence
+// simulation's model of them).
+func StoredMark(rs []store.Result) *syncproto.LogMark {
 	var m *syncproto.LogMark
 	for _, r := range rs {
 		if r.Result == syncproto.ResultRefused || r.Seq == 0 {
@@ -65,13 +66,9 @@ func storedMark(rs []store.Result) *syncproto.LogMark {
 	return m
 }
 
-// StoredMark is storedMark for other implementations of the session (the
-// convergence simulation).
-func StoredMark(rs []store.Result) *syncproto.LogMark { return storedMark(rs) }
-
-// otherHeads is Changes.Heads for the last page of flight fl: the feed
+// OtherHeads is Changes.Heads for the last page of flight fl: the feed
 // heads of the session's other flights (nil when it serves only fl).
-func otherHeads(ctx context.Context, st interface {
+func OtherHeads(ctx context.Context, st interface {
 	FlightHead(ctx context.Context, flight string) (uint64, error)
 }, flights map[string]uint64, fl string) (map[string]uint64, error) {
 	var heads map[string]uint64
@@ -89,12 +86,4 @@ func otherHeads(ctx context.Context, st interface {
 		heads[other] = h
 	}
 	return heads, nil
-}
-
-// OtherHeads is otherHeads for other implementations of the session (the
-// convergence simulation).
-func OtherHeads(ctx context.Context, st interface {
-	FlightHead(ctx context.Context, flight string) (uint64, error)
-}, flights map[string]uint64, fl string) (map[string]uint64, error) {
-	return otherHeads(ctx, st, flights, fl)
 }

@@ -640,7 +640,7 @@ func (s *session) handlePush(ctx context.Context, p *syncproto.Push) error {
 		}
 		heads[fl] = h
 	}
-	return s.enqueue(syncproto.FramePushAck, &syncproto.PushAck{Batch: p.Batch, Results: results, Heads: heads, Stored: storedMark(stored)})
+	return s.enqueue(syncproto.FramePushAck, &syncproto.PushAck{Batch: p.Batch, Results: results, Heads: heads, Stored: StoredMark(stored)})
 }
 
 // acker saves the cursors the device acknowledged (for the fleet view and
@@ -765,7 +765,7 @@ func (s *session) streamer(ctx context.Context) {
 			s.mu.Unlock()
 			ch := &syncproto.Changes{Flight: fl, Ops: page.Ops, Cursor: page.Cursor, CursorOp: page.CursorOp, More: page.More}
 			if !page.More {
-				if ch.Heads, err = otherHeads(ctx, s.hub.store, flights, fl); err != nil {
+				if ch.Heads, err = OtherHeads(ctx, s.hub.store, flights, fl); err != nil {
 					if ctx.Err() == nil {
 						s.log.Error("read flight heads", "err", err)
 						s.fail(syncproto.Errorf(syncproto.CodeInternal, "internal error"))
