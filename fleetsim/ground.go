@@ -32,6 +32,7 @@ type ChildArgs struct {
 	DataDir   string
 	Compress  bool
 	Heartbeat time.Duration
+	Pprof     string // if set, the child serves net/http/pprof here
 }
 
 // StartChild starts a ground server as a child process on a free loopback
@@ -46,6 +47,9 @@ func StartChild(ctx context.Context, a ChildArgs) (*Ground, error) {
 	token := "fleetsim-" + strconv.FormatInt(time.Now().UnixNano(), 36)
 	cmd := exec.Command(a.Exe, "serve-ground", "--addr", addr, "--data", a.DataDir, "--admin-token", token,
 		"--compress="+strconv.FormatBool(a.Compress), "--heartbeat", a.Heartbeat.String(), "--log-level", "error")
+	if a.Pprof != "" {
+		cmd.Args = append(cmd.Args, "--pprof", a.Pprof)
+	}
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Start(); err != nil {
 		return nil, err

@@ -133,7 +133,7 @@ func (s *Server) Open() (err error) {
 			st.Close()
 		}
 	}()
-	st.Now = s.cfg.Now
+	st.Now, st.Log = s.cfg.Now, s.log
 	s.Store = st
 	clock := syncproto.NewClock(st.MaxHLC())
 	clock.Now = s.cfg.Now
@@ -148,6 +148,7 @@ func (s *Server) Open() (err error) {
 	s.Metrics = telemetry.NewRegistry()
 	s.Hub.SetMetrics(telemetry.NewSync(s.Metrics, "Devices connected now."))
 	telemetry.RegisterBolt(s.Metrics, "ground", st.DBStats)
+	telemetry.RegisterProjection(s.Metrics, st.Pending)
 	s.Events = events.New(256, s.cfg.Now)
 	s.Fleet = &fleet.Monitor{
 		Store: st, Sessions: s.Hub, Events: s.Events, Thresholds: s.cfg.Health, Log: s.log, Now: s.cfg.Now,

@@ -50,7 +50,9 @@ func openGround(w *world, path string) (*ground, error) {
 }
 
 func (g *ground) open() error {
-	st, err := gstore.Open(g.path)
+	// The hub's store projects a push in the background a moment after
+	// its ack; here the schedule decides when (see settle).
+	st, err := gstore.OpenWith(g.path, gstore.Options{ManualProjection: true})
 	if err != nil {
 		return err
 	}
@@ -164,6 +166,10 @@ func (g *ground) agentAct(kind syncproto.Kind, pick, b int) error {
 // receive handles a frame from a device (hub session reader + handle).
 func (g *ground) receive(c *conn, f frame) {
 	if !c.gndLive {
+		return
+	}
+	if err := g.settle(); err != nil {
+		g.fail(c, err)
 		return
 	}
 	if err := g.handle(c, f); err != nil {
@@ -369,6 +375,28 @@ func (g *ground) push(c *conn, p *syncproto.Push) error {
 	ack := w.encode(syncproto.FramePushAck, &syncproto.PushAck{Batch: p.Batch, Results: results, Heads: heads, Stored: hub.StoredMark(rs)})
 	ack.pending = g.pending(s)
 	c.sendDown(ack)
+	// The projection follows the ack: at once, or (half the time) only
+	// before the ground's next step, so the tablets meanwhile see heads
+	// and feeds without this push.
+	if w.rng.IntN(2) == 0 {
+		w.logf("c%d ground defers the projection of push #%d", c.id, p.Batch)
+		return nil
+	}
+	return g.settle()
+}
+
+// settle projects the pushes the store has logged but not yet projected,
+// as the hub's store does in the background, and streams what that made
+// visible.
+func (g *ground) settle() error {
+	if g.st.Pending() == 0 {
+		return nil
+	}
+	n := g.st.Pending()
+	if err := g.st.Project(context.Background()); err != nil {
+		return err
+	}
+	g.w.logf("ground projects %d pushed ops", n)
 	g.streamAll()
 	return nil
 }

@@ -330,6 +330,9 @@ func (w *world) heal() error {
 		for _, d := range w.devices {
 			d.pump()
 		}
+		if err := w.ground.settle(); err != nil {
+			return err
+		}
 		if w.inFlight() > 0 {
 			continue
 		}
@@ -345,6 +348,9 @@ func (w *world) heal() error {
 }
 
 func (w *world) quiet() (bool, string) {
+	if n := w.ground.st.Pending(); n > 0 {
+		return false, fmt.Sprintf("the ground has %d pushed ops to project", n)
+	}
 	for _, d := range w.devices {
 		if d.conn == nil || !d.welcomed {
 			return false, d.id + " is not connected"

@@ -151,6 +151,16 @@ func RegisterBolt(reg prometheus.Registerer, db string, stats func() bolt.Stats)
 	)
 }
 
+// RegisterProjection exports how many pushed ops the ground has stored
+// but not yet projected into its enquiries, care records and feeds: near
+// zero except during a storm, when it shows how far agents' views and
+// other tablets lag the acknowledged pushes.
+func RegisterProjection(reg prometheus.Registerer, pending func() uint64) {
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "cabincare_ground_projection_pending", Help: "Pushed ops stored and acknowledged but not yet projected.",
+	}, func() float64 { return float64(pending()) }))
+}
+
 // HTTP returns an echo middleware that times requests by method, route
 // (the pattern, so ids do not explode the label set) and status.
 func HTTP(reg prometheus.Registerer) echo.MiddlewareFunc {

@@ -11,6 +11,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
+	_ "net/http/pprof"
 	"os"
 	"os/signal"
 	"syscall"
@@ -49,8 +51,16 @@ func serveGround(ctx context.Context, args []string) error {
 	fs.BoolVar(&cfg.Hub.Compress, "compress", true, "zstd frames")
 	fs.DurationVar(&cfg.Hub.Heartbeat, "heartbeat", cfg.Hub.Heartbeat, "heartbeat interval")
 	level := fs.String("log-level", "error", "log level")
+	pprofAddr := fs.String("pprof", "", "serve net/http/pprof on this loopback address (for profiling a scenario)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *pprofAddr != "" {
+		// The default mux holds only pprof's handlers here: this child
+		// serves the ground on its own echo router.
+		ps := &http.Server{Addr: *pprofAddr, ReadHeaderTimeout: 5 * time.Second}
+		go func() { _ = ps.ListenAndServe() }()
+		defer ps.Close()
 	}
 	var err error
 	if cfg.Log, err = flagenv.Logger(os.Stderr, *level, "text"); err != nil {
@@ -80,6 +90,7 @@ type options struct {
 	file      string
 	edits     int
 	heartbeat time.Duration
+	pprof     string
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -102,6 +113,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.file, "file", "", "wire and couch: enquiries NDJSON (default testdata/enquiries.ndjson; couch: ../shared/peers/couch/enquiries-10k.ndjson)")
 	fs.IntVar(&o.edits, "edits", 1000, "wire and couch: offline edits pushed")
 	fs.DurationVar(&o.heartbeat, "heartbeat", 10*time.Second, "heartbeat of the started ground server")
+	fs.StringVar(&o.pprof, "pprof", "", "serve the started ground server's net/http/pprof on this address, e.g. 127.0.0.1:6060")
 	err := flagenv.Parse(fs, args, map[string]string{"ground": "CABINCARE_GROUND_URL", "admin-token": "CABINCARE_ADMIN_TOKEN"}, os.LookupEnv)
 	if err != nil {
 		return err
@@ -123,7 +135,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			}
 			cleanup = func() { os.RemoveAll(dir) }
 		}
-		g, err := fleetsim.StartChild(ctx, fleetsim.ChildArgs{Exe: exe, DataDir: dir, Compress: compress, Heartbeat: o.heartbeat})
+		g, err := fleetsim.StartChild(ctx, fleetsim.ChildArgs{Exe: exe, DataDir: dir, Compress: compress, Heartbeat: o.heartbeat, Pprof: o.pprof})
 		if err != nil {
 			cleanup()
 			return nil, nil, err

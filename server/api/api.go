@@ -221,7 +221,7 @@ func (a *API) readyz(c echo.Context) error {
 		a.Log.Error("store not ready", "err", err)
 		return syncproto.Errorf(syncproto.CodeUnavailable, "store is not healthy")
 	}
-	return c.JSON(http.StatusOK, map[string]any{"status": "ready", "epoch": a.Store.Epoch(), "head": a.Store.Head(), "devices_connected": a.Hub.Connected(), "goroutines": runtime.NumGoroutine()})
+	return c.JSON(http.StatusOK, map[string]any{"status": "ready", "epoch": a.Store.Epoch(), "head": a.Store.Head(), "projection_pending": a.Store.Pending(), "devices_connected": a.Hub.Connected(), "goroutines": runtime.NumGoroutine()})
 }
 
 // Flights.

@@ -35,6 +35,7 @@ type Store interface {
 	Roster(ctx context.Context) (syncproto.Roster, error)
 	ClosedFlights(ctx context.Context, flights []string) ([]string, error)
 	RecordPurge(ctx context.Context, device string, r syncproto.PurgeReceipt) (bool, error)
+	SetProjected(fn func([]store.Result))
 }
 
 var _ Store = (*store.Store)(nil)
@@ -96,8 +97,9 @@ type Hub struct {
 	clock *syncproto.Clock
 	codec *syncproto.Codec
 	log   *slog.Logger
-	// OnApplied, if set, is called after a device's ops are stored, with
-	// the results, so other parts (metrics, consoles) can follow.
+	// OnApplied, if set, is called after a device's ops are stored and
+	// projected (see store.SetProjected), with the results, so other parts
+	// (metrics, consoles) can follow.
 	OnApplied func([]store.Result)
 	// OnDelivered, if set, hears the enquiries a device's ack just gave a
 	// delivery receipt (the consoles' "delivered").
@@ -125,7 +127,7 @@ type Hub struct {
 func New(cfg Config, st Store, clock *syncproto.Clock, log *slog.Logger) *Hub {
 	cfg.defaults()
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Hub{
+	h := &Hub{
 		cfg: cfg, store: st, clock: clock, log: log,
 		codec:    syncproto.NewCodec(cfg.MaxFrame, cfg.Compress),
 		Now:      time.Now,
@@ -136,6 +138,24 @@ func New(cfg Config, st Store, clock *syncproto.Clock, log *slog.Logger) *Hub {
 		// 20 refused handshakes per address per 15 minutes reach the
 		// audit log; the rest only the log.
 		auditLimit: attempts.NewLimiter(20, 15*time.Minute),
+	}
+	st.SetProjected(h.projected)
+	return h
+}
+
+// projected hears a device push's ops once the store has projected them
+// (after the PushAck): their flights' sessions are woken to stream them,
+// and OnApplied hears them.
+func (h *Hub) projected(rs []store.Result) {
+	var touched []string
+	for _, r := range rs {
+		touched = append(touched, r.Flights...)
+	}
+	if len(touched) > 0 {
+		h.Notify(touched)
+	}
+	if h.OnApplied != nil {
+		h.OnApplied(rs)
 	}
 }
 

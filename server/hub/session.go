@@ -611,10 +611,8 @@ func (s *session) handlePush(ctx context.Context, p *syncproto.Push) error {
 	if err != nil {
 		return err
 	}
-	var touched []string
 	for j, r := range stored {
 		results[idx[j]] = r.OpResult
-		touched = append(touched, r.Flights...)
 	}
 	for _, r := range results {
 		if r.Result == syncproto.ResultRefused {
@@ -626,12 +624,8 @@ func (s *session) handlePush(ctx context.Context, p *syncproto.Push) error {
 	s.exchanged = true
 	s.mu.Unlock()
 	s.auditRefusedOps(ctx, results)
-	if len(touched) > 0 {
-		s.hub.Notify(touched)
-	}
-	if s.hub.OnApplied != nil {
-		s.hub.OnApplied(stored)
-	}
+	// The other sessions hear of these ops when the store has projected
+	// them (Hub.projected), a moment after this ack.
 	heads := map[string]uint64{}
 	for _, fl := range scope.Flights {
 		h, err := s.hub.store.FlightHead(ctx, fl)

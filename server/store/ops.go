@@ -51,24 +51,46 @@ func (s *Store) apply(ctx context.Context, ops []syncproto.Op, scope Scope, care
 	if err := ctxErr(ctx); err != nil {
 		return nil, err
 	}
-	var results []Result
+	// A device's push is deferred: checked and logged now, projected
+	// after the commit (project.go). Everything else projects what is
+	// pending first, then its own ops, in one commit.
+	deferred := scope.Device != ""
+	if deferred {
+		if err := s.waitRoom(ctx); err != nil {
+			return nil, err
+		}
+	}
+	var results, late []Result
 	// Batch may run the function again on its own if a batch-mate fails,
 	// so it starts from scratch each time and results are used only after
 	// Batch returns.
 	err := s.db.Batch(func(tx *bolt.Tx) error {
-		results = make([]Result, len(ops))
+		results, late = make([]Result, len(ops)), nil
+		if !deferred {
+			var err error
+			if late, err = projectPending(tx, 0); err != nil {
+				return err
+			}
+		}
 		for i := range ops {
-			r, err := applyOne(tx, &ops[i], scope, care)
+			r, err := applyOne(tx, &ops[i], scope, care, deferred)
 			if err != nil {
 				return err
 			}
 			results[i] = r
 		}
+		if !deferred {
+			if err := markProjected(tx); err != nil {
+				return err
+			}
+		}
+		s.onCommit(tx)
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("apply ops: %w", err)
 	}
+	s.projected(late)
 	return results, nil
 }
 
@@ -76,7 +98,8 @@ func refused(op *syncproto.Op, err error) Result {
 	return Result{OpResult: syncproto.OpResult{ID: op.ID, Result: syncproto.ResultRefused, Code: syncproto.ErrorCode(err), Message: syncproto.ErrorMessage(err)}}
 }
 
-func applyOne(tx *bolt.Tx, op *syncproto.Op, scope Scope, care map[uuid.UUID]*Care) (Result, error) {
+// applyOne checks an op and logs it; unless deferred, it projects it too.
+func applyOne(tx *bolt.Tx, op *syncproto.Op, scope Scope, care map[uuid.UUID]*Care, deferred bool) (Result, error) {
 	if err := op.Validate(); err != nil {
 		return refused(op, err), nil
 	}
@@ -137,6 +160,20 @@ func applyOne(tx *bolt.Tx, op *syncproto.Op, scope Scope, care map[uuid.UUID]*Ca
 	if err := opidx.Put(op.ID[:], u64(seq)); err != nil {
 		return Result{}, err
 	}
+	if err := bumpHLC(tx, op.HLC); err != nil {
+		return Result{}, err
+	}
+	if deferred {
+		return Result{OpResult: syncproto.OpResult{ID: op.ID, Result: syncproto.ResultApplied}, Seq: seq}, nil
+	}
+	return project(tx, op, seq, before, care)
+}
+
+// project writes what follows from a logged op: its place among its
+// enquiry's ops, the enquiry's state and care record, and the feeds of
+// the flights that must hear of it. before is the enquiry's state before
+// the op (nil for a create).
+func project(tx *bolt.Tx, op *syncproto.Op, seq uint64, before *syncproto.Enquiry, care map[uuid.UUID]*Care) (Result, error) {
 	if err := tx.Bucket(bktEnqOps).Put(append(op.Enquiry[:len(op.Enquiry):len(op.Enquiry)], u64(seq)...), nil); err != nil {
 		return Result{}, err
 	}
@@ -146,9 +183,6 @@ func applyOne(tx *bolt.Tx, op *syncproto.Op, scope Scope, care map[uuid.UUID]*Ca
 		if err := tx.Bucket(bktByExt).Put(extKey(d.Channel, d.ExternalID), op.Enquiry[:]); err != nil {
 			return Result{}, err
 		}
-	}
-	if err := bumpHLC(tx, op.HLC); err != nil {
-		return Result{}, err
 	}
 
 	// The stored state is compact (see compact), so its cost per op does
@@ -245,7 +279,13 @@ func putFeed(tx *bolt.Tx, flight string, seq uint64, enq uuid.UUID, flags byte, 
 	if err := tx.Bucket(bktFeed).Put(feedKey(flight, seq), feedValue(enq, flags, author)); err != nil {
 		return err
 	}
-	return tx.Bucket(bktCarried).Put(slices.Concat(enq[:], []byte(flight)), nil)
+	// Most ops are for an enquiry its flight carries already; a Put of
+	// the same key would still rewrite its page.
+	b, k := tx.Bucket(bktCarried), slices.Concat(enq[:], []byte(flight))
+	if b.Get(k) != nil {
+		return nil
+	}
+	return b.Put(k, nil)
 }
 
 // carried reports whether the feed of one of flights ever carried enq. The

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"slices"
 	"time"
@@ -78,11 +79,21 @@ type Store struct {
 	epoch string
 	// Now stamps deliveries and device records; tests inject a clock.
 	Now func() time.Time
+	// Log hears what goes wrong in the background (the deferred
+	// projection); set it before the first write.
+	Log *slog.Logger
+
+	proj       projector
+	manual     bool
+	maxPending uint64
 }
 
 // Open opens (creating if needed) the store at path. A file that is not a
 // bbolt database, or is corrupt, is refused with an error, never replaced.
-func Open(path string) (*Store, error) {
+func Open(path string) (*Store, error) { return OpenWith(path, Options{}) }
+
+// OpenWith is Open with options.
+func OpenWith(path string, o Options) (*Store, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
 	if errors.Is(err, bolt.ErrTimeout) {
 		return nil, fmt.Errorf("open ground store %s: %w: %w", path, ErrLocked, err)
@@ -93,7 +104,11 @@ func Open(path string) (*Store, error) {
 	// Device pushes arrive concurrently; a short delay lets them share
 	// one fsync without adding noticeable latency to a single write.
 	db.MaxBatchDelay = 2 * time.Millisecond
-	s := &Store{db: db, Now: time.Now}
+	s := &Store{db: db, Now: time.Now, Log: slog.New(slog.DiscardHandler), manual: o.ManualProjection, maxPending: defaultMaxPending}
+	if o.MaxPending > 0 {
+		s.maxPending = uint64(o.MaxPending)
+	}
+	s.proj.init()
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, b := range allBuckets {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
@@ -101,6 +116,14 @@ func Open(path string) (*Store, error) {
 			}
 		}
 		meta := tx.Bucket(bktMeta)
+		if meta.Get(keyProjected) == nil {
+			// A database from before deferred projection projected
+			// every op as it logged it.
+			if err := meta.Put(keyProjected, u64(tx.Bucket(bktLog).Sequence())); err != nil {
+				return err
+			}
+		}
+		s.onCommit(tx)
 		if e := meta.Get(keyEpoch); e != nil {
 			s.epoch = string(e)
 			return nil
@@ -108,15 +131,35 @@ func Open(path string) (*Store, error) {
 		s.epoch = uuid.NewString()
 		return meta.Put(keyEpoch, []byte(s.epoch))
 	})
+	if err == nil {
+		// What a crash left pending is projected before anything reads.
+		err = s.Project(context.Background())
+	}
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("initialise ground store %s: %w", path, err)
 	}
+	if !s.manual {
+		s.proj.wg.Add(1)
+		go s.runProjector()
+	}
 	return s, nil
 }
 
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+// Close stops the background projection and closes the database. Ops
+// still pending are safe in the log; the next Open projects them.
+func (s *Store) Close() error {
+	select {
+	case <-s.proj.stop:
+	default:
+		close(s.proj.stop)
+	}
+	s.proj.mu.Lock()
+	s.proj.settled.Broadcast()
+	s.proj.mu.Unlock()
+	s.proj.wg.Wait()
+	return s.db.Close()
+}
 
 // Epoch identifies this database. A restore or a reset gives another epoch
 // (or a head behind a device's cursor), which devices detect in the
@@ -172,6 +215,8 @@ func (s *Store) Ping() error {
 // Check verifies the integrity of the database file's pages. It reads the
 // whole file: for tests and maintenance, not for probes.
 func (s *Store) Check() error {
+	s.proj.checking.Lock()
+	defer s.proj.checking.Unlock()
 	return s.db.View(func(tx *bolt.Tx) error {
 		for err := range tx.Check() {
 			return err

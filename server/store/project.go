@@ -1,0 +1,285 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// A device's push is acknowledged once its ops are in the log: the log is
+// the durable truth, and everything else about an op (the enquiry's
+// state, its care record and queue place, the flights' feeds, the op
+// index per enquiry) is a projection of the log. Writing the projection
+// in the same commit made a push of 1,000 crew outcomes wait for some
+// 3,000 pages scattered over the B-trees to be written and flushed; the
+// log and its op index are appends, a few dozen pages. So a device push
+// commits the log first, and the projection follows in its own commit,
+// off the push's path. Ground writes (the agents' API, intake, imports)
+// are not deferred: they check against the current state and their
+// callers read their own writes.
+//
+// The projection keeps the log's order. Every transaction that projects
+// starts with what is pending, so a feed only ever grows at its end and
+// a cursor never skips an entry. meta/projected is the last projected
+// sequence; a crash between the two commits leaves the rest pending, and
+// Open projects it before anything reads.
+
+var keyProjected = []byte("projected")
+
+var errClosed = errors.New("the store is closed")
+
+// defaultMaxPending bounds how far the projection may lag the log. Beyond
+// it a push waits: what a device pushed is visible to agents and other
+// tablets within about a second even under a fleet-wide storm.
+const defaultMaxPending = 8000
+
+// projectChunk is the most ops one projection commit takes, so a long
+// backlog (a restart after a storm) does not make one giant transaction.
+const projectChunk = 4000
+
+// Options tune Open.
+type Options struct {
+	// ManualProjection leaves deferred projection to Project calls: no
+	// background goroutine. The convergence simulation steps it by seed.
+	ManualProjection bool
+	// MaxPending is how many pushed ops may wait for projection before a
+	// push waits for room [8000].
+	MaxPending int
+}
+
+// projector is the store's deferred-projection state.
+type projector struct {
+	// head and done mirror the log's sequence and meta/projected after
+	// each commit, so waiting and kicking need no transaction.
+	head, done atomic.Uint64
+	hook       atomic.Pointer[func([]Result)]
+	kick       chan struct{}
+	stop       chan struct{}
+	wg         sync.WaitGroup
+
+	mu      sync.Mutex
+	settled *sync.Cond // broadcast when done moves
+	// checking keeps projection out while Check reads: bbolt's page
+	// check reports pages a concurrent commit frees as still reachable.
+	checking sync.RWMutex
+}
+
+func (p *projector) init() {
+	p.kick = make(chan struct{}, 1)
+	p.stop = make(chan struct{})
+	p.settled = sync.NewCond(&p.mu)
+}
+
+// SetProjected sets the function that hears every device op once it is
+// projected (the enquiry's state and the flights whose feed got it): the
+// hub wakes those flights' sessions and publishes the live events. It is
+// called outside any transaction, in log order.
+func (s *Store) SetProjected(fn func([]Result)) {
+	s.proj.hook.Store(&fn)
+}
+
+func (s *Store) projected(rs []Result) {
+	if len(rs) == 0 {
+		return
+	}
+	if fn := s.proj.hook.Load(); fn != nil && *fn != nil {
+		(*fn)(rs)
+	}
+}
+
+// Pending is how many pushed ops are stored but not yet projected.
+func (s *Store) Pending() uint64 {
+	h, d := s.proj.head.Load(), s.proj.done.Load()
+	if d >= h {
+		return 0
+	}
+	return h - d
+}
+
+// Project projects every pending op now. Concurrent calls and the
+// background projector serialise on bbolt's writer; a call that finds
+// nothing pending commits nothing.
+func (s *Store) Project(ctx context.Context) error {
+	for s.Pending() > 0 {
+		if err := ctxErr(ctx); err != nil {
+			return err
+		}
+		if err := s.projectOnce(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// projectOnce projects up to projectChunk pending ops in one commit.
+func (s *Store) projectOnce() error {
+	s.proj.checking.RLock()
+	defer s.proj.checking.RUnlock()
+	var rs []Result
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		var err error
+		rs, err = projectPending(tx, projectChunk)
+		s.onCommit(tx)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("project ops: %w", err)
+	}
+	s.projected(rs)
+	return nil
+}
+
+// onCommit publishes the log head and projected mark once tx commits.
+func (s *Store) onCommit(tx *bolt.Tx) {
+	head, done := tx.Bucket(bktLog).Sequence(), projectedMark(tx)
+	tx.OnCommit(func() {
+		s.advance(head, done)
+	})
+}
+
+func (s *Store) advance(head, done uint64) {
+	p := &s.proj
+	for {
+		h := p.head.Load()
+		if head <= h || p.head.CompareAndSwap(h, head) {
+			break
+		}
+	}
+	moved := false
+	for {
+		d := p.done.Load()
+		if done <= d {
+			break
+		}
+		if p.done.CompareAndSwap(d, done) {
+			moved = true
+			break
+		}
+	}
+	if moved {
+		p.mu.Lock()
+		p.settled.Broadcast()
+		p.mu.Unlock()
+	}
+	if p.head.Load() > p.done.Load() {
+		select {
+		case p.kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// waitRoom blocks a push while the projection lags by maxPending or more.
+func (s *Store) waitRoom(ctx context.Context) error {
+	if s.Pending() < s.maxPending {
+		return nil
+	}
+	p := &s.proj
+	stop := context.AfterFunc(ctx, func() {
+		p.mu.Lock()
+		p.settled.Broadcast()
+		p.mu.Unlock()
+	})
+	defer stop()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for s.Pending() >= s.maxPending {
+		if err := ctxErr(ctx); err != nil {
+			return err
+		}
+		select {
+		case <-p.stop:
+			return errClosed
+		default:
+		}
+		p.settled.Wait()
+	}
+	return nil
+}
+
+// runProjector is the background projector: it projects whenever a push leaves
+// ops pending, until the store closes.
+func (s *Store) runProjector() {
+	defer s.proj.wg.Done()
+	for {
+		select {
+		case <-s.proj.stop:
+			return
+		case <-s.proj.kick:
+		}
+		for s.Pending() > 0 {
+			select {
+			case <-s.proj.stop:
+				return
+			default:
+			}
+			if err := s.projectOnce(); err != nil {
+				// The ops are safe in the log; the next push, ground
+				// write or restart projects them.
+				s.Log.Error("deferred projection failed", "err", err)
+				break
+			}
+		}
+	}
+}
+
+func projectedMark(tx *bolt.Tx) uint64 {
+	if v := tx.Bucket(bktMeta).Get(keyProjected); len(v) == 8 {
+		return binary.BigEndian.Uint64(v)
+	}
+	return 0
+}
+
+// projectPending projects up to limit pending ops of the log (all of them
+// for 0), in order, and returns what each did. Every write transaction
+// that projects calls it first.
+func projectPending(tx *bolt.Tx, limit int) ([]Result, error) {
+	from, head := projectedMark(tx), tx.Bucket(bktLog).Sequence()
+	if from >= head {
+		return nil, nil
+	}
+	to := head
+	if limit > 0 && head-from > uint64(limit) {
+		to = from + uint64(limit)
+	}
+	var rs []Result
+	logb := tx.Bucket(bktLog)
+	for seq := from + 1; seq <= to; seq++ {
+		raw := logb.Get(u64(seq))
+		if raw == nil {
+			// A sequence NextSequence gave to a batch that then failed
+			// inside a committed transaction never happens with bbolt
+			// (the sequence rolls back with it), but a gap is harmless.
+			continue
+		}
+		op, err := decodeLogOp(raw)
+		if err != nil {
+			return nil, fmt.Errorf("decode op at %d: %w", seq, err)
+		}
+		before, err := loadEnquiry(tx, op.Enquiry)
+		if err != nil {
+			return nil, err
+		}
+		r, err := project(tx, &op, seq, before, nil)
+		if err != nil {
+			return nil, err
+		}
+		rs = append(rs, r)
+	}
+	return rs, tx.Bucket(bktMeta).Put(keyProjected, u64(to))
+}
+
+// markProjected records that the whole log is projected: the end of a
+// ground write, which projected what was pending and then its own ops.
+func markProjected(tx *bolt.Tx) error {
+	head := tx.Bucket(bktLog).Sequence()
+	if projectedMark(tx) == head {
+		return nil
+	}
+	return tx.Bucket(bktMeta).Put(keyProjected, u64(head))
+}
