@@ -233,6 +233,22 @@ func (d *Device) WaitReady(ctx context.Context) error {
 	}
 }
 
+// WaitOps waits until the device has received at least n ops.
+func (d *Device) WaitOps(ctx context.Context, n int) error {
+	t := time.NewTicker(time.Millisecond)
+	defer t.Stop()
+	for d.Ops() < n {
+		select {
+		case <-t.C:
+		case <-d.done:
+			return fmt.Errorf("device %s: connection ended with %d of %d ops: %v", d.ID, d.Ops(), n, d.err)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
 // Push sends ops in one batch and waits for the ground's answer.
 func (d *Device) Push(ctx context.Context, ops []syncproto.Op) (syncproto.PushAck, error) {
 	d.batch++

@@ -157,6 +157,29 @@ func (g *Ground) Goroutines(ctx context.Context) int {
 	return r.Goroutines
 }
 
+// WaitProjected waits until the ground has projected every push it
+// acknowledged (its readiness probe's projection_pending is zero): what
+// the devices pushed is then in the agents' views and other tablets'
+// feeds.
+func (g *Ground) WaitProjected(ctx context.Context) error {
+	for {
+		var r struct {
+			Pending *uint64 `json:"projection_pending"`
+		}
+		if err := g.do(ctx, "GET", "/readyz", nil, &r); err != nil {
+			return err
+		}
+		if r.Pending == nil || *r.Pending == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
+}
+
 // Call makes an API call (path under /api/v1) and decodes the answer.
 func (g *Ground) Call(ctx context.Context, method, path string, body, out any) error {
 	return g.do(ctx, method, "/api/v1"+path, body, out)

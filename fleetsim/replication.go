@@ -156,7 +156,15 @@ func Replication(ctx context.Context, env *Env, name string, es []Enquiry, edits
 	}
 	pushTime := time.Since(start)
 	pushBytes := ca.Up.Load() - up0 + ca.Down.Load() - down0
+	// Acknowledged means durable; the ground then projects the edits
+	// into the agents' views and the other tablets' feeds. (c) starts
+	// once that is done, so it does not pay for (b).
+	if err := env.Ground.WaitProjected(ctx); err != nil {
+		return nil, err
+	}
+	projTime := time.Since(start)
 	r.addDuration("(b) push edits", pushTime)
+	r.addDuration("(b) edits projected", projTime)
 	r.addDuration("(b) server CPU", env.Ground.CPU()-cpu)
 	r.add("(b) bytes per edit", float64(pushBytes)/float64(max(edits, 1)), "B")
 

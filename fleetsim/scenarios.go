@@ -252,8 +252,15 @@ func Ingest(ctx context.Context, env *Env, n, per, batch int, d time.Duration) (
 		return nil, err
 	}
 	el := time.Since(start)
+	// Acknowledged is durable (in the ground's log); the throughput that
+	// counts the projection too waits for the last push's.
+	if err := env.Ground.WaitProjected(ctx); err != nil {
+		return nil, err
+	}
+	all := time.Since(start)
 	r.add("ops applied", float64(applied.Load()), "")
 	r.add("throughput", float64(applied.Load())/el.Seconds(), "ops/s")
+	r.add("throughput projected", float64(applied.Load())/all.Seconds(), "ops/s")
 	r.addLatencies("push", lat)
 	return r, nil
 }
@@ -302,6 +309,15 @@ func Storm(ctx context.Context, env *Env, n, push, pull int) (*Result, error) {
 	_, peak0 := env.Ground.Memory()
 	env.logf("storm: %d devices reconnect at once, each pushing %d and pulling %d ops", n, push, pull)
 	codec := env.codec()
+	// What each device of a flight must end up with: the ground's notes
+	// and its colleagues' pushes.
+	want := make([]int, nf)
+	for i := range n {
+		want[i%nf] += push
+	}
+	for f := range want {
+		want[f] += pull - push
+	}
 	start := time.Now()
 	var maxDev time.Duration
 	var mu sync.Mutex
@@ -326,6 +342,12 @@ func Storm(ctx context.Context, env *Env, n, push, pull int) (*Result, error) {
 			sent += b
 		}
 		if err := d.WaitReady(ctx); err != nil {
+			return err
+		}
+		// Synced means holding everything: the ground's backlog and
+		// every colleague's push, which may reach the ground (or be
+		// projected) after this device's READY.
+		if err := d.WaitOps(ctx, want[i%nf]); err != nil {
 			return err
 		}
 		el := time.Since(t0)

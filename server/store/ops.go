@@ -106,13 +106,17 @@ func applyOne(tx *bolt.Tx, op *syncproto.Op, scope Scope, care map[uuid.UUID]*Ca
 	if scope.Device != "" && (op.Actor.Type != syncproto.ActorDevice || op.Actor.ID != scope.Device) {
 		return refused(op, syncproto.Errorf(syncproto.CodeForbidden, "op %s is not written by this device", op.ID)), nil
 	}
-	opidx := tx.Bucket(bktOpIdx)
-	if seq := opidx.Get(op.ID[:]); seq != nil {
-		e, err := loadEnquiry(tx, op.Enquiry)
-		if err != nil {
-			return Result{}, err
+	if seq := tx.Bucket(bktOpIdx).Get(op.ID[:]); seq != nil {
+		dup := Result{OpResult: syncproto.OpResult{ID: op.ID, Result: syncproto.ResultDuplicate}, Seq: binary.BigEndian.Uint64(seq)}
+		if deferred {
+			return dup, nil
 		}
-		return Result{OpResult: syncproto.OpResult{ID: op.ID, Result: syncproto.ResultDuplicate}, Seq: binary.BigEndian.Uint64(seq), Enquiry: e}, nil
+		e, err := loadEnquiry(tx, op.Enquiry)
+		dup.Enquiry = e
+		return dup, err
+	}
+	if deferred {
+		return logDeviceOp(tx, op, scope)
 	}
 	before, err := loadEnquiry(tx, op.Enquiry)
 	if err != nil {
@@ -147,26 +151,58 @@ func applyOne(tx *bolt.Tx, op *syncproto.Op, scope Scope, care map[uuid.UUID]*Ca
 		}
 	}
 
+	seq, err := appendLog(tx, op)
+	if err != nil {
+		return Result{}, err
+	}
+	return project(tx, op, seq, before, care)
+}
+
+// logDeviceOp checks a device's op against what the store has projected
+// and logs it for the projection to follow. A device writes only notes,
+// acks and outcomes (Validate), none of which creates an enquiry or sends
+// one to a flight its tablets were never sent, so what is still pending
+// cannot change the answer. The carried index answers the scope check
+// for any enquiry a feed of the device's flights has carried, without
+// decoding the enquiry's state; only an op outside it reads the state,
+// to refuse it with the right code.
+func logDeviceOp(tx *bolt.Tx, op *syncproto.Op, scope Scope) (Result, error) {
+	if !carried(tx, op.Enquiry, scope.Flights) {
+		before, err := loadEnquiry(tx, op.Enquiry)
+		if err != nil {
+			return Result{}, err
+		}
+		if before == nil {
+			return refused(op, syncproto.Errorf(syncproto.CodeUnknownEnquiry, "enquiry %s does not exist", op.Enquiry)), nil
+		}
+		if !servesAny(before, scope.Flights) {
+			return refused(op, syncproto.Errorf(syncproto.CodeOutOfScope, "enquiry %s is not on a flight this device serves", op.Enquiry)), nil
+		}
+	}
+	seq, err := appendLog(tx, op)
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{OpResult: syncproto.OpResult{ID: op.ID, Result: syncproto.ResultApplied}, Seq: seq}, nil
+}
+
+// appendLog gives op the next sequence and stores it in the log and the
+// op-id index: what makes it durable, and all a device's push waits for.
+func appendLog(tx *bolt.Tx, op *syncproto.Op) (uint64, error) {
 	logb := tx.Bucket(bktLog)
 	seq, err := logb.NextSequence()
 	if err != nil {
-		return Result{}, err
+		return 0, err
 	}
 	// The log holds each op in the wire's binary encoding: a pull reads
 	// it back without JSON, and it takes a third of the space.
 	if err := logb.Put(u64(seq), syncproto.AppendOps(nil, []syncproto.Op{*op})); err != nil {
-		return Result{}, err
+		return 0, err
 	}
-	if err := opidx.Put(op.ID[:], u64(seq)); err != nil {
-		return Result{}, err
+	if err := tx.Bucket(bktOpIdx).Put(op.ID[:], u64(seq)); err != nil {
+		return 0, err
 	}
-	if err := bumpHLC(tx, op.HLC); err != nil {
-		return Result{}, err
-	}
-	if deferred {
-		return Result{OpResult: syncproto.OpResult{ID: op.ID, Result: syncproto.ResultApplied}, Seq: seq}, nil
-	}
-	return project(tx, op, seq, before, care)
+	return seq, bumpHLC(tx, op.HLC)
 }
 
 // project writes what follows from a logged op: its place among its

@@ -36,11 +36,13 @@ var errClosed = errors.New("the store is closed")
 // defaultMaxPending bounds how far the projection may lag the log. Beyond
 // it a push waits: what a device pushed is visible to agents and other
 // tablets within about a second even under a fleet-wide storm.
-const defaultMaxPending = 8000
+const defaultMaxPending = 32000
 
-// projectChunk is the most ops one projection commit takes, so a long
-// backlog (a restart after a storm) does not make one giant transaction.
-const projectChunk = 4000
+// projectChunk is the most ops one projection commit takes. Larger
+// commits write each hot page once for more ops (ingest's throughput
+// rises with it), but hold bbolt's one writer longer, and pushes wait
+// for it.
+const projectChunk = 16000
 
 // Options tune Open.
 type Options struct {
@@ -48,7 +50,7 @@ type Options struct {
 	// background goroutine. The convergence simulation steps it by seed.
 	ManualProjection bool
 	// MaxPending is how many pushed ops may wait for projection before a
-	// push waits for room [8000].
+	// push waits for room [32000].
 	MaxPending int
 }
 
@@ -64,6 +66,10 @@ type projector struct {
 
 	mu      sync.Mutex
 	settled *sync.Cond // broadcast when done moves
+	// admit queues pushes that wait for room, so they go on in the order
+	// they came rather than whichever wakes first: without it some
+	// devices' pushes starved for seconds while others went through.
+	admit sync.Mutex
 	// checking keeps projection out while Check reads: bbolt's page
 	// check reports pages a concurrent commit frees as still reachable.
 	checking sync.RWMutex
@@ -180,6 +186,8 @@ func (s *Store) waitRoom(ctx context.Context) error {
 		return nil
 	}
 	p := &s.proj
+	p.admit.Lock()
+	defer p.admit.Unlock()
 	stop := context.AfterFunc(ctx, func() {
 		p.mu.Lock()
 		p.settled.Broadcast()
