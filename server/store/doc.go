@@ -5,14 +5,22 @@
 // flight so that a device can pull "everything for my flights after cursor
 // N". Writes from many devices share commits through bbolt's DB.Batch.
 //
+// The log is the truth and everything else is projected from it. A ground
+// write projects its ops in its own commit; a device's push is logged and
+// acknowledged first and projected by a background goroutine in a second
+// commit (project.go), so the push waits for a few appended pages, not for
+// the state, care and index pages its ops touch all over the file. Every
+// projecting commit starts with what is pending, in log order.
+//
 // The rest of the server sees domain operations (Apply, Changes, flights,
 // devices), never buckets, so another implementation (PostgreSQL, for
 // several ground nodes) can sit behind the same methods.
 //
 // Buckets:
 //
-//	meta       "epoch" -> random id of this database; "hlc" -> highest HLC seen
-//	log        seq (8 bytes, big endian) -> op JSON
+//	meta       "epoch" -> random id of this database; "hlc" -> highest HLC seen;
+//	           "projected" -> the last log sequence projected (8 bytes)
+//	log        seq (8 bytes, big endian) -> op (syncproto.AppendOps; JSON in older files)
 //	opidx      op id (16 bytes) -> seq
 //	enqops     enquiry id (16) + seq (8) -> nothing: the ops of an enquiry
 //	enquiries  enquiry id -> folded state (JSON)
@@ -31,7 +39,7 @@
 //	paxhandle      normalised handle 0x00 flight 0x00 seat -> nothing (any channel)
 //	paxchanhandle  channel 0x00 handle 0x00 flight 0x00 seat -> nothing
 //
-// The care workflow (care.go, templates.go), kept in the transaction of
+// The care workflow (care.go, templates.go), kept in the projection of
 // every op on the enquiry:
 //
 //	care        enquiry id -> Care (JSON): triage, target, deadline, reply window
