@@ -72,6 +72,9 @@ func TestScenariosSmoke(t *testing.T) {
 		if figure(t, r, "ops applied") == 0 {
 			t.Error("no ops applied")
 		}
+		if got, acked := figure(t, r, "throughput projected"), figure(t, r, "throughput"); got <= 0 || got > acked {
+			t.Errorf("projected throughput %v, acked %v: want 0 < projected <= acked", got, acked)
+		}
 	})
 	run("storm", func(env *fleetsim.Env) (*fleetsim.Result, error) { return fleetsim.Storm(ctx, env, 8, 10, 10) }, func(r *fleetsim.Result) {
 		// Two flights of four devices: each device pulls the ground's 10
@@ -92,6 +95,10 @@ func TestScenariosSmoke(t *testing.T) {
 		}
 		if got := figure(t, r, "(a) ops pulled"); got != 24 {
 			t.Errorf("ops pulled = %v, want 24 (create + assign each)", got)
+		}
+		// The edits are projected after their acks, never before.
+		if proj, ack := figure(t, r, "(b) edits projected"), figure(t, r, "(b) push edits"); proj < ack {
+			t.Errorf("edits projected at %v ms, before their ack at %v ms", proj, ack)
 		}
 	})
 }

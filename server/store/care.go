@@ -88,6 +88,9 @@ func (s *Store) ApplyCare(ctx context.Context, ops []syncproto.Op, scope Scope, 
 
 // Care returns the care record of an enquiry.
 func (s *Store) Care(ctx context.Context, id uuid.UUID) (*Care, error) {
+	if err := s.caughtUp(ctx); err != nil {
+		return nil, err
+	}
 	var c *Care
 	err := s.db.View(func(tx *bolt.Tx) error {
 		var err error
@@ -297,6 +300,9 @@ func threadKey(channel, thread string) []byte { return []byte(channel + "\x00" +
 // ThreadEnquiry returns the open enquiry of a channel thread, if any: the
 // enquiry the thread opened, or the one that enquiry was merged into.
 func (s *Store) ThreadEnquiry(ctx context.Context, channel, thread string) (uuid.UUID, bool, error) {
+	if err := s.caughtUp(ctx); err != nil {
+		return uuid.Nil, false, err
+	}
 	var id uuid.UUID
 	var ok bool
 	err := s.db.View(func(tx *bolt.Tx) error {
@@ -331,6 +337,9 @@ type QueueItem struct {
 // Queue lists open enquiries by deadline (earliest first, none last), then
 // priority: a walk of the queue index, never of all enquiries.
 func (s *Store) Queue(ctx context.Context, f QueueFilter) ([]QueueItem, error) {
+	if err := s.caughtUp(ctx); err != nil {
+		return nil, err
+	}
 	var out []QueueItem
 	err := s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bktQueue).Cursor()
@@ -370,6 +379,9 @@ func (s *Store) Queue(ctx context.Context, f QueueFilter) ([]QueueItem, error) {
 // OpenStats counts the open enquiries and gives the arrival time of the
 // oldest (zero when none is open).
 func (s *Store) OpenStats(ctx context.Context) (int, time.Time, error) {
+	if err := s.caughtUp(ctx); err != nil {
+		return 0, time.Time{}, err
+	}
 	var n int
 	var oldest time.Time
 	err := s.db.View(func(tx *bolt.Tx) error {
@@ -407,6 +419,9 @@ var figureBuckets = map[string][]byte{FigureFirstResponse: bktFigFirst, FigureRe
 // Figures returns the figures of one kind completed in [from, to), in time
 // order: a range scan of the figure's time index.
 func (s *Store) Figures(ctx context.Context, kind string, from, to time.Time) ([]Figure, error) {
+	if err := s.caughtUp(ctx); err != nil {
+		return nil, err
+	}
 	bkt, ok := figureBuckets[kind]
 	if !ok {
 		return nil, syncproto.Errorf(syncproto.CodeInvalid, "no figure %q", kind)
@@ -541,6 +556,9 @@ type Arrival struct {
 // Arrivals returns the enquiries received in [from, to), merged-away ones
 // left out: a range scan of the arrivals index.
 func (s *Store) Arrivals(ctx context.Context, from, to time.Time) ([]Arrival, error) {
+	if err := s.caughtUp(ctx); err != nil {
+		return nil, err
+	}
 	var out []Arrival
 	err := s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bktArrivals).Cursor()

@@ -397,6 +397,9 @@ func compact(e *syncproto.Enquiry) {
 // Enquiry returns one enquiry's full state, notes and history included
 // (folded from its ops), with its delivery receipt.
 func (s *Store) Enquiry(ctx context.Context, id uuid.UUID) (*syncproto.Enquiry, *Delivery, error) {
+	if err := s.caughtUp(ctx); err != nil {
+		return nil, nil, err
+	}
 	var e *syncproto.Enquiry
 	var d *Delivery
 	err := s.db.View(func(tx *bolt.Tx) error {
@@ -424,6 +427,9 @@ func (s *Store) Enquiry(ctx context.Context, id uuid.UUID) (*syncproto.Enquiry, 
 
 // EnquiryOps returns every op of one enquiry, in server order.
 func (s *Store) EnquiryOps(ctx context.Context, id uuid.UUID) ([]syncproto.Op, error) {
+	if err := s.caughtUp(ctx); err != nil {
+		return nil, err
+	}
 	var ops []syncproto.Op
 	err := s.db.View(func(tx *bolt.Tx) error {
 		var err error
@@ -450,6 +456,9 @@ type Listed struct {
 // state: without notes and history (Enquiry has them). Status "delivered"
 // matches assigned enquiries with a delivery receipt.
 func (s *Store) Enquiries(ctx context.Context, f Filter) ([]Listed, error) {
+	if err := s.caughtUp(ctx); err != nil {
+		return nil, err
+	}
 	var out []Listed
 	err := s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bktEnquiries).Cursor()

@@ -84,7 +84,9 @@ func (p *projector) init() {
 // SetProjected sets the function that hears every device op once it is
 // projected (the enquiry's state and the flights whose feed got it): the
 // hub wakes those flights' sessions and publishes the live events. It is
-// called outside any transaction, in log order.
+// called outside any transaction, after the commit that projected them:
+// in log order within a call, but two commits (the background projector's
+// and a ground write's) may report in either order.
 func (s *Store) SetProjected(fn func([]Result)) {
 	s.proj.hook.Store(&fn)
 }
@@ -108,8 +110,8 @@ func (s *Store) Pending() uint64 {
 }
 
 // Project projects every pending op now. Concurrent calls and the
-// background projector serialise on bbolt's writer; a call that finds
-// nothing pending commits nothing.
+// background projector serialise on bbolt's writer and never project an
+// op twice: what is pending is read inside each commit.
 func (s *Store) Project(ctx context.Context) error {
 	for s.Pending() > 0 {
 		if err := ctxErr(ctx); err != nil {
@@ -178,6 +180,40 @@ func (s *Store) advance(head, done uint64) {
 		default:
 		}
 	}
+}
+
+// caughtUp is the read barrier of the agents' views: it waits until
+// every op logged when it was called is projected, so a console never
+// shows less than a tablet was told is stored (the tablet says "synced",
+// the agent sees its work). The wait is the projection of what was
+// pending then: nothing when idle, about a second at most in a storm.
+// With manual projection the caller steps it, so reads do not wait.
+func (s *Store) caughtUp(ctx context.Context) error {
+	p := &s.proj
+	h := p.head.Load()
+	if p.done.Load() >= h || s.manual {
+		return nil
+	}
+	stop := context.AfterFunc(ctx, func() {
+		p.mu.Lock()
+		p.settled.Broadcast()
+		p.mu.Unlock()
+	})
+	defer stop()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for p.done.Load() < h {
+		if err := ctxErr(ctx); err != nil {
+			return err
+		}
+		select {
+		case <-p.stop:
+			return errClosed
+		default:
+		}
+		p.settled.Wait()
+	}
+	return nil
 }
 
 // waitRoom blocks a push while the projection lags by maxPending or more.

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -231,5 +232,44 @@ func TestDeferredProjection_Background(t *testing.T) {
 	}
 	if e, _ := MustEnquiry(t, s, create.Enquiry); e.Status != syncproto.StatusResolved {
 		t.Errorf("status = %s, want resolved", e.Status)
+	}
+}
+
+// Ensure the agents' reads never show less than the tablets were told is
+// stored: a read right after a push's ack waits for its projection.
+func TestDeferredProjection_ReadBarrier(t *testing.T) {
+	ctx := context.Background()
+	s, c := MustOpenStore(t), newHLCs()
+	crew := store.Scope{Device: "d1", Flights: []string{"F"}}
+	var ids []uuid.UUID
+	var ops []syncproto.Op
+	for i := range 200 {
+		create := createOp(c, fmt.Sprintf("tw-%d", i))
+		ops = append(ops, create, assignOp(c, create.Enquiry, "F"))
+		ids = append(ids, create.Enquiry)
+	}
+	MustApplyOK(t, s, strict, ops...)
+	for round := range 5 {
+		var push []syncproto.Op
+		for _, id := range ids {
+			push = append(push, noteOp(c, id, device("d1"), fmt.Sprintf("round %d", round)))
+		}
+		if _, err := s.Apply(ctx, push, crew); err != nil {
+			t.Fatal(err)
+		}
+		e, _, err := s.Enquiry(ctx, ids[len(ids)-1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := len(e.Notes), round+1; got != want {
+			t.Fatalf("round %d: the enquiry read after the ack has %d notes, want %d", round, got, want)
+		}
+		list, err := s.Enquiries(ctx, store.Filter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(list) != len(ids) {
+			t.Fatalf("listed %d enquiries, want %d", len(list), len(ids))
+		}
 	}
 }
