@@ -321,10 +321,14 @@ func (l *Link) pipe(r *relay, d Direction, dst, src net.Conn) {
 		data, cut := l.takeBudget(d, c.data)
 		if len(data) > 0 {
 			start := time.Now()
+			// Counted before the write: the far end may read the bytes
+			// (and a test check the count) before Write returns here. A
+			// write that fails ends the connection, overstating it by
+			// at most this chunk.
+			l.bytes[d].Add(int64(len(data)))
 			if _, err := dst.Write(data); err != nil {
 				return
 			}
-			l.bytes[d].Add(int64(len(data)))
 			if bw > 0 {
 				pace := time.Duration(int64(len(data)) * 8 * int64(time.Second) / int64(bw))
 				if rest := pace - time.Since(start); rest > 0 && !sleep(r, rest) {
