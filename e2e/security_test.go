@@ -382,6 +382,44 @@ func TestCrewSignInOffline(t *testing.T) {
 	})
 }
 
+// Ensure a roster change on the ground reaches a tablet that is online
+// at once, in the same session: crew added at the gate can sign in, crew
+// removed no longer can.
+func TestCrewRosterLive(t *testing.T) {
+	t.Parallel()
+	g := startGround(t)
+	flight, enq := g.seed("KL0641", "tw-roster")
+	g.api("POST", "/crew", map[string]string{"staff_number": "20002", "name": "Carla Crew", "pin": "2468"}, 201, nil)
+	c := startCabin(t, g, "tablet-roster")
+	c.api("PUT", "/flight", map[string]string{"flight_id": flight}, 200, nil)
+	eventually(t, 10*time.Second, "enquiry and roster on the tablet", func() bool { return c.hasEnquiry(enq) && c.svc.Store.RosterVersion() == 1 })
+	live, ok := g.srv.Hub.Live(c.creds.ID)
+	if !ok {
+		t.Fatal("the tablet has no session")
+	}
+	signIn := func(staff, pin string) int {
+		return try(t, "POST", "http://"+c.addr+"/api/v1/session", "", map[string]string{"staff_number": staff, "pin": pin})
+	}
+	if got := signIn("30003", "1357"); got != 401 {
+		t.Fatalf("sign-in before the purser is on the roster: %d, want 401", got)
+	}
+	// Sign-ins are tried once the roster is there: failed PINs are rate
+	// limited on the tablet.
+	g.api("POST", "/crew", map[string]string{"staff_number": "30003", "name": "Piet Purser", "pin": "1357"}, 201, nil)
+	eventually(t, 10*time.Second, "roster 2 on the tablet", func() bool { return c.svc.Store.RosterVersion() == 2 })
+	if got := signIn("30003", "1357"); got != 200 {
+		t.Errorf("the new purser's sign-in: %d, want 200", got)
+	}
+	g.api("DELETE", "/crew/20002", nil, 204, nil)
+	eventually(t, 10*time.Second, "roster 3 on the tablet", func() bool { return c.svc.Store.RosterVersion() == 3 })
+	if got := signIn("20002", "2468"); got != 401 {
+		t.Errorf("the removed crew member's sign-in: %d, want 401", got)
+	}
+	if now, ok := g.srv.Hub.Live(c.creds.ID); !ok || now.SessionID != live.SessionID {
+		t.Errorf("session %s became %s (connected %v): the roster came by reconnecting", live.SessionID, now.SessionID, ok)
+	}
+}
+
 // Ensure the sync WebSocket refuses a browser page from another origin
 // (a page could otherwise ride a tablet's network position), while a
 // device (no Origin) and the ground's own pages connect.

@@ -114,7 +114,7 @@
 //	HELLO {protocol, device_id, token,  ->
 //	       epoch, flights{F: cursor},
 //	       checkpoints{F: op id}, state,
-//	       roster_version}
+//	       roster_version, live_roster}
 //	                                    <-   WELCOME {protocol, epoch, session_id, hlc,
 //	                                                  clock, heartbeat_ms, max_frame,
 //	                                                  max_batch, resync, repull, flights,
@@ -127,6 +127,8 @@
 //	                                    <-   PUSH_ACK {batch, results[{id, result, code, message}], heads}
 //	                                    <-   CHANGES ...                           (live, as ops land)
 //	SUBSCRIBE {flights{F: cursor}}      ->                                         (crew opened a flight)
+//	                                    <-   ROSTER {version, crew}                (the roster changed;
+//	                                                                                only if live_roster)
 //	HEARTBEAT {state}                   <->  HEARTBEAT {clock, hlc}
 //	ERROR {code, message}               <->  (then the sender closes the WebSocket
 //	                                          with the code as the close reason)
@@ -146,7 +148,9 @@
 // and the others are left out of the session (and ops for their enquiries
 // are refused out_of_scope). WELCOME carries the crew roster (staff
 // numbers, names, argon2id PIN hashes) when the device's roster_version is
-// not the ground's, so crew can sign in offline. Device ops name the
+// not the ground's (or on a resync), so crew can sign in offline; a device
+// that says live_roster also gets a ROSTER frame whenever the roster changes
+// during the session, so crew added or removed at the gate count at once. Device ops name the
 // signed-in crew member in actor.staff (and actor.name). A session that
 // sends more than the ground's frame rate is closed with rate_limited.
 //

@@ -80,6 +80,7 @@ func frameCases() []frameCase {
 		{"HeartbeatServer", FrameHeartbeat, &Heartbeat{Clock: baseMillis, HLC: at(3)}, func() any { return new(Heartbeat) }},
 		{"Subscribe", FrameSubscribe, &Subscribe{Flights: map[string]uint64{"TP789-20251010": 0}}, func() any { return new(Subscribe) }},
 		{"Error", FrameError, &Error{Code: CodeProtocolVersion, Message: "protocol 2 is not supported; this server speaks 1"}, func() any { return new(Error) }},
+		{"Roster", FrameRoster, &Roster{Version: 7, Crew: []RosterEntry{{StaffNumber: "KL1234", Name: "Carla", PINHash: "$argon2id$v=19$m=8192,t=1,p=1$c2FsdA$aGFzaA"}}}, func() any { return new(Roster) }},
 	}
 }
 
@@ -270,7 +271,7 @@ func TestCodec_Decode_Malformed(t *testing.T) {
 		{"ErrBadFrame/Empty", []byte{}, CodeBadFrame},
 		{"ErrBadFrame/OneByte", []byte{byte(FramePush)}, CodeBadFrame},
 		{"ErrBadFrame/TypeZero", withHeader(0, 0, []byte("{}")), CodeBadFrame},
-		{"ErrBadFrame/TypeAfterLast", withHeader(FrameError+1, 0, []byte("{}")), CodeBadFrame},
+		{"ErrBadFrame/TypeAfterLast", withHeader(FrameRoster+1, 0, []byte("{}")), CodeBadFrame},
 		{"ErrBadFrame/Type255", withHeader(255, 0, []byte("{}")), CodeBadFrame},
 		{"ErrBadFrame/UnknownFlag", withHeader(FramePush, 0x02, []byte("{}")), CodeBadFrame},
 		{"ErrBadFrame/UnknownHighFlag", withHeader(FramePush, 0x80|flagZstd, valid[2:]), CodeBadFrame},
@@ -468,6 +469,7 @@ func TestFrameType(t *testing.T) {
 		FrameHello: "hello", FrameWelcome: "welcome", FramePush: "push", FramePushAck: "push_ack",
 		FrameChanges: "changes", FrameChangesAck: "changes_ack", FrameReady: "ready",
 		FrameHeartbeat: "heartbeat", FrameSubscribe: "subscribe", FrameError: "error",
+		FrameRoster: "roster",
 	}
 	for i := range 256 {
 		ft := FrameType(i)

@@ -27,12 +27,14 @@ const (
 	FrameHeartbeat  FrameType = 8  // both ways: Heartbeat
 	FrameSubscribe  FrameType = 9  // D->S Subscribe: the device now serves these flights
 	FrameError      FrameType = 10 // both ways: Error, then the sender closes
+	FrameRoster     FrameType = 11 // S->D Roster: the crew roster changed (to devices whose Hello.LiveRoster is set)
 )
 
 var frameNames = map[FrameType]string{
 	FrameHello: "hello", FrameWelcome: "welcome", FramePush: "push", FramePushAck: "push_ack",
 	FrameChanges: "changes", FrameChangesAck: "changes_ack", FrameReady: "ready",
 	FrameHeartbeat: "heartbeat", FrameSubscribe: "subscribe", FrameError: "error",
+	FrameRoster: "roster",
 }
 
 func (t FrameType) String() string {
@@ -92,6 +94,11 @@ type Hello struct {
 	// RosterVersion is the version of the crew roster the device holds
 	// (0: none); the ground sends the roster in Welcome when it differs.
 	RosterVersion uint64 `json:"roster_version,omitempty"`
+	// LiveRoster says the device takes ROSTER frames during the session,
+	// so crew added or removed on the ground can sign in (or no longer)
+	// without waiting for the next connection. Older devices leave it
+	// unset and get the roster only in Welcome.
+	LiveRoster bool `json:"live_roster,omitempty"`
 	// Purges are the purge receipts the ground has not acknowledged yet
 	// (Welcome.PurgesRecorded).
 	Purges []PurgeReceipt `json:"purges,omitempty"`

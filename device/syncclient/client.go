@@ -357,7 +357,8 @@ func (c *Client) session(ctx context.Context, target string) error {
 	if err != nil {
 		return err
 	}
-	hello := syncproto.Hello{Purges: purges, Protocol: syncproto.ProtocolVersion, DeviceID: c.cfg.DeviceID, Token: c.cfg.Token, Epoch: st.Epoch, Flights: st.Cursors, Checkpoints: checkpoints, Pushed: pushed, State: c.state()}
+	hello := syncproto.Hello{Purges: purges, Protocol: syncproto.ProtocolVersion, DeviceID: c.cfg.DeviceID, Token: c.cfg.Token, Epoch: st.Epoch, Flights: st.Cursors, Checkpoints: checkpoints, Pushed: pushed, State: c.state(),
+		RosterVersion: c.store.RosterVersion(), LiveRoster: true}
 	b, err := c.codec.Encode(syncproto.FrameHello, &hello)
 	if err != nil {
 		return err
@@ -528,6 +529,15 @@ func (c *Client) reader(ctx context.Context, k *conn, acks chan<- syncproto.Push
 			default:
 				return syncproto.Errorf(syncproto.CodeProtocol, "push ack %d without a push in flight", a.Batch)
 			}
+		case syncproto.FrameRoster:
+			var r syncproto.Roster
+			if err := f.Unmarshal(&r); err != nil {
+				return err
+			}
+			if err := c.store.SetRoster(r); err != nil {
+				return err
+			}
+			log.Info("crew roster updated", "version", r.Version, "crew", len(r.Crew))
 		case syncproto.FrameHeartbeat:
 			var hb syncproto.Heartbeat
 			if err := f.Unmarshal(&hb); err != nil {

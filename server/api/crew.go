@@ -47,6 +47,7 @@ func (a *API) createCrew(c echo.Context) error {
 		return err
 	}
 	a.audit(c.Request().Context(), store.AuditEvent{Kind: store.AuditCrewChanged, Actor: principal(c).Who(), Subject: "crew:" + m.StaffNumber, Remote: remote(c), Detail: "added"})
+	a.Hub.RosterChanged(c.Request().Context())
 	return c.JSON(http.StatusCreated, CrewView{StaffNumber: m.StaffNumber, Name: m.Name})
 }
 
@@ -68,5 +69,6 @@ func (a *API) deleteCrew(c echo.Context) error {
 		return err
 	}
 	a.audit(c.Request().Context(), store.AuditEvent{Kind: store.AuditCrewChanged, Actor: principal(c).Who(), Subject: "crew:" + staff, Remote: remote(c), Detail: "removed"})
+	a.Hub.RosterChanged(c.Request().Context())
 	return c.NoContent(http.StatusNoContent)
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -184,6 +186,20 @@ func (h *Hub) Notify(flights []string) {
 	for _, f := range flights {
 		for s := range h.byFlight[f] {
 			s.wake()
+		}
+	}
+}
+
+// RosterChanged sends the crew roster to every connected device that
+// takes it live: a crew member added at the gate can sign in on a tablet
+// that is online, and one removed no longer can, without a reconnect.
+func (h *Hub) RosterChanged(ctx context.Context) {
+	h.mu.Lock()
+	sessions := slices.Collect(maps.Values(h.sessions))
+	h.mu.Unlock()
+	for _, s := range sessions {
+		if err := s.sendRoster(ctx); err != nil {
+			s.log.Warn("send crew roster", "err", err)
 		}
 	}
 }

@@ -32,14 +32,17 @@ type session struct {
 	ackers   sync.WaitGroup // the acker goroutine, while one runs
 	failErr  error          // set once, before done is closed
 
-	mu      sync.Mutex        // guards the fields below
-	flights map[string]uint64 // flight -> cursor the streamer has sent up to
+	rosterMu sync.Mutex        // serialises sendRoster
+	mu       sync.Mutex        // guards the fields below
+	flights  map[string]uint64 // flight -> cursor the streamer has sent up to
 	// echo holds the flights pulled from zero (a new flight, a fresh or
 	// resynced store): until their catch-up ends, pages include the
 	// device's own ops, which it may have lost; later pages leave them out.
 	echo        map[string]bool
 	resubscribe bool
 	repull      bool              // this session serves an admin's forced resync
+	liveRoster  bool              // the device takes ROSTER frames (Hello.LiveRoster)
+	rosterAt    uint64            // the roster version the device holds
 	acked       map[string]uint64 // flight -> cursor acknowledged but not yet saved
 	saving      bool              // an acker goroutine is running (owned by ackers)
 	state       syncproto.DeviceState
@@ -110,6 +113,12 @@ func (s *session) run(parent context.Context) {
 	// Unregistered explicitly below, before the observer hears of the end;
 	// the defer covers the early returns.
 	defer s.hub.unregister(s)
+	// A roster change between the welcome and the registration found no
+	// session to tell.
+	if err := s.sendRoster(parent); err != nil {
+		s.refuse(err)
+		return
+	}
 	// A revocation that landed between the handshake's check and the
 	// registration found no session to disconnect: check again now that
 	// Disconnect can find this one.
@@ -351,9 +360,13 @@ func (s *session) handshake(ctx context.Context) (*syncproto.Hello, error) {
 	if err != nil {
 		return nil, err
 	}
-	if roster.Version != hello.RosterVersion {
+	// Another database (resync) may number its rosters from 1 again.
+	if roster.Version != hello.RosterVersion || resync {
 		w.Roster = &roster
 	}
+	s.mu.Lock()
+	s.liveRoster, s.rosterAt = hello.LiveRoster, roster.Version
+	s.mu.Unlock()
 	if w.Closed, err = s.hub.store.ClosedFlights(ctx, slices.Sorted(maps.Keys(flights))); err != nil {
 		return nil, err
 	}
@@ -389,6 +402,30 @@ func (s *session) enqueue(t syncproto.FrameType, msg any) error {
 		s.fail(err)
 		return err
 	}
+}
+
+// sendRoster sends the crew roster if the device takes it live and holds
+// another version than the ground's.
+func (s *session) sendRoster(ctx context.Context) error {
+	// One at a time, so two quick changes cannot reach the device newest
+	// first.
+	s.rosterMu.Lock()
+	defer s.rosterMu.Unlock()
+	s.mu.Lock()
+	live, at := s.liveRoster, s.rosterAt
+	s.mu.Unlock()
+	if !live {
+		return nil
+	}
+	roster, err := s.hub.store.Roster(ctx)
+	if err != nil || roster.Version == at {
+		return err
+	}
+	s.mu.Lock()
+	s.rosterAt = roster.Version
+	s.mu.Unlock()
+	s.log.Info("crew roster sent", "version", roster.Version, "crew", len(roster.Crew))
+	return s.enqueue(syncproto.FrameRoster, &roster)
 }
 
 // writer is the connection's only writer. It ends only through done, never
