@@ -382,6 +382,49 @@ func TestCrewSignInOffline(t *testing.T) {
 	})
 }
 
+// Ensure a flight closes by itself --close-after its scheduled arrival,
+// and its tablets purge it as after a supervisor's close.
+func TestFlightClosedAfterArrival(t *testing.T) {
+	t.Parallel()
+	clk := &fakeClock{t: time.Now().UTC()}
+	g := startGroundWith(t, func(c *server.Config) {
+		c.Now, c.CloseAfter, c.CloseInterval = clk.Now, 12*time.Hour, 20*time.Millisecond
+	})
+	arrives := clk.Now().Add(2 * time.Hour).Truncate(time.Second)
+	var f struct{ ID string }
+	g.api("POST", "/flights", map[string]any{"number": "KL0645", "date": arrives.Format(time.DateOnly), "origin": "AMS", "destination": "BCN",
+		"departs_at": arrives.Add(-2 * time.Hour), "arrives_at": arrives}, 201, &f)
+	enq := g.newEnquiry("tw-autoclose")
+	g.assign(enq, f.ID)
+	c := &cabin{t: t, creds: g.newDevice("tablet-autoclose"), dir: t.TempDir(), addr: freeAddr(t), g: g,
+		tune: func(cfg *device.Config) { cfg.Retention, cfg.PurgeInterval = 0, 50*time.Millisecond }}
+	c.start()
+	t.Cleanup(c.shutdown)
+	c.api("PUT", "/flight", map[string]string{"flight_id": f.ID}, 200, nil)
+	eventually(t, 10*time.Second, "the enquiry on the tablet", func() bool { return c.hasEnquiry(enq) })
+
+	// Landed, but not 12 hours ago: still open.
+	clk.Advance(2*time.Hour + 11*time.Hour)
+	time.Sleep(100 * time.Millisecond) // several sweeps
+	var got struct {
+		ClosedAt *time.Time `json:"closed_at"`
+	}
+	g.api("GET", "/flights/"+f.ID, nil, 200, &got)
+	if got.ClosedAt != nil {
+		t.Fatalf("closed at %v, 11 hours after arrival", got.ClosedAt)
+	}
+	clk.Advance(time.Hour)
+	eventually(t, 10*time.Second, "the tablet's purge receipt on the ground", func() bool {
+		var purges struct{ Purges []struct{ Enquiries int } }
+		g.api("GET", "/flights/"+f.ID+"/purges", nil, 200, &purges)
+		return len(purges.Purges) == 1 && purges.Purges[0].Enquiries == 1
+	})
+	call(t, "GET", "http://"+c.addr+"/api/v1/enquiries/"+enq, cabinToken, nil, 404, nil)
+	if a := g.audit("kind=flight_closed"); len(a.Events) != 1 || a.Events[0].Actor != "system:autoclose" {
+		t.Errorf("close audit = %+v, want one by system:autoclose", a.Events)
+	}
+}
+
 // Ensure a roster change on the ground reaches a tablet that is online
 // at once, in the same session: crew added at the gate can sign in, crew
 // removed no longer can.

@@ -19,6 +19,7 @@ import (
 	"github.com/cabincare/cabincare/assets"
 	"github.com/cabincare/cabincare/secrethash"
 	"github.com/cabincare/cabincare/server/api"
+	"github.com/cabincare/cabincare/server/autoclose"
 	"github.com/cabincare/cabincare/server/care"
 	"github.com/cabincare/cabincare/server/events"
 	"github.com/cabincare/cabincare/server/fleet"
@@ -56,8 +57,12 @@ type Config struct {
 	PINParams secrethash.Params
 	// SessionTTL bounds a web login; EnrolTTL a device enrolment code.
 	SessionTTL, EnrolTTL time.Duration
-	Log                  *slog.Logger
-	Now                  func() time.Time
+	// CloseAfter closes each flight this long after its scheduled arrival,
+	// so its tablets purge its passenger data (0: only by hand);
+	// CloseInterval is how often flights are checked [1m].
+	CloseAfter, CloseInterval time.Duration
+	Log                       *slog.Logger
+	Now                       func() time.Time
 }
 
 // DefaultConfig returns the defaults used by cmd/ground.
@@ -81,6 +86,8 @@ type Server struct {
 	Hub   *hub.Hub
 	Care  *care.Service
 	Fleet *fleet.Monitor
+	// Closer closes flights after their arrival (Config.CloseAfter).
+	Closer *autoclose.Closer
 	// Events is the live event stream (GET /api/v1/events).
 	Events  *events.Broker
 	Metrics *prometheus.Registry
@@ -155,6 +162,11 @@ func (s *Server) Open() (err error) {
 		Interval: s.cfg.AlertInterval, Auditor: &fleet.StoreAuditor{Store: st, Now: s.cfg.Now, Log: s.log},
 	}
 	s.Hub.Observer, s.Hub.Now = s.Fleet, s.cfg.Now
+	interval := s.cfg.CloseInterval
+	if interval <= 0 {
+		interval = time.Minute
+	}
+	s.Closer = &autoclose.Closer{Store: st, Disconnect: s.Hub.DisconnectFlight, After: s.cfg.CloseAfter, Interval: interval, Now: s.cfg.Now, Log: s.log}
 	enquiryEvents := func(rs []store.Result) {
 		for _, r := range rs {
 			if r.Result == syncproto.ResultApplied && r.Enquiry != nil {
@@ -229,6 +241,8 @@ func (s *Server) Run(ctx context.Context) error {
 	monCtx, stopMon := context.WithCancel(ctx)
 	monDone := make(chan struct{})
 	go func() { defer close(monDone); s.Fleet.Run(monCtx) }()
+	closerDone := make(chan struct{})
+	go func() { defer close(closerDone); s.Closer.Run(monCtx) }()
 	var serveErr error
 	select {
 	case <-ctx.Done():
@@ -237,6 +251,7 @@ func (s *Server) Run(ctx context.Context) error {
 	s.log.Info("ground server shutting down")
 	stopMon()
 	<-monDone
+	<-closerDone
 	// End the event streams, which Shutdown would otherwise wait for.
 	s.Events.Close()
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)

@@ -128,7 +128,7 @@ func TestGroundFlags(t *testing.T) {
 	errb.Reset()
 	_ = run(context.Background(), []string{"--help"}, &errb)
 	for _, f := range []string{"-log-level", "-alert-not-synced", "-alert-departure-window", "-alert-outbox-age", "-alert-outbox-depth",
-		"-alert-outbox-growth", "-alert-clock-skew", "-alert-sync-errors", "-readiness-min-tablets", "-readiness-window", "-alert-interval"} {
+		"-alert-outbox-growth", "-alert-clock-skew", "-alert-sync-errors", "-readiness-min-tablets", "-readiness-window", "-alert-interval", "-close-after"} {
 		if !strings.Contains(errb.String(), f) {
 			t.Errorf("--help does not list %s", f)
 		}

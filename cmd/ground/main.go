@@ -65,6 +65,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "TLS private key (PEM); with --tls-cert")
 	fs.DurationVar(&cfg.SessionTTL, "session-ttl", 12*time.Hour, "how long a web login lasts")
 	fs.DurationVar(&cfg.EnrolTTL, "enrol-ttl", 15*time.Minute, "how long a device enrolment code can be used")
+	fs.DurationVar(&cfg.CloseAfter, "close-after", 0, "close each flight this long after its scheduled arrival (24h, say), so its tablets purge its passenger data; 0 closes flights only by hand")
 	origins := fs.String("allowed-origins", "", "comma-separated browser origins, besides the server's own, allowed to open the sync WebSocket")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	logFormat := fs.String("log-format", "json", "log format: json or text")
@@ -79,7 +80,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		"alert-sync-errors": "CABINCARE_ALERT_SYNC_ERRORS", "readiness-min-tablets": "CABINCARE_READINESS_MIN_TABLETS",
 		"readiness-window": "CABINCARE_READINESS_WINDOW", "alert-interval": "CABINCARE_ALERT_INTERVAL",
 		"tls-cert": "CABINCARE_TLS_CERT", "tls-key": "CABINCARE_TLS_KEY", "session-ttl": "CABINCARE_SESSION_TTL",
-		"enrol-ttl": "CABINCARE_ENROL_TTL", "allowed-origins": "CABINCARE_ALLOWED_ORIGINS",
+		"enrol-ttl": "CABINCARE_ENROL_TTL", "allowed-origins": "CABINCARE_ALLOWED_ORIGINS", "close-after": "CABINCARE_CLOSE_AFTER",
 	}, os.LookupEnv)
 	if err != nil {
 		return err
@@ -92,6 +93,9 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	if h.OutboxDepth < 1 || h.OutboxGrowth < 1 || h.SyncErrors < 1 || h.MinTablets < 1 {
 		return errors.New("--alert-outbox-depth, --alert-outbox-growth, --alert-sync-errors and --readiness-min-tablets must be at least 1")
+	}
+	if cfg.CloseAfter < 0 {
+		return errors.New("--close-after must not be negative")
 	}
 	if *origins != "" {
 		cfg.Hub.AllowedOrigins = strings.Split(*origins, ",")
