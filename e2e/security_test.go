@@ -346,17 +346,26 @@ func between(s, start, end string) string {
 	return v
 }
 
+// crewOnTablet puts Carla Crew (20002, PIN 2468) on the roster and a
+// tablet on a flight with one enquiry, and waits until the tablet holds
+// both the enquiry and the roster.
+func crewOnTablet(t *testing.T, g *ground, name string) (*cabin, string) {
+	t.Helper()
+	flight, enq := g.seed("KL0641", "tw-"+name)
+	g.api("POST", "/crew", map[string]string{"staff_number": "20002", "name": "Carla Crew", "pin": "2468"}, 201, nil)
+	c := startCabin(t, g, name)
+	c.api("PUT", "/flight", map[string]string{"flight_id": flight}, 200, nil)
+	eventually(t, 10*time.Second, "enquiry and roster on the tablet", func() bool { return c.hasEnquiry(enq) && c.svc.Store.RosterVersion() == 1 })
+	return c, enq
+}
+
 // Ensure the crew roster reaches a tablet in sync and crew then sign in
 // with no ground at all; their ops reach the ground with their staff
 // number once it is back.
 func TestCrewSignInOffline(t *testing.T) {
 	t.Parallel()
 	g := startGround(t)
-	flight, enq := g.seed("KL0641", "tw-crew")
-	g.api("POST", "/crew", map[string]string{"staff_number": "20002", "name": "Carla Crew", "pin": "2468"}, 201, nil)
-	c := startCabin(t, g, "tablet-crew")
-	c.api("PUT", "/flight", map[string]string{"flight_id": flight}, 200, nil)
-	eventually(t, 10*time.Second, "enquiry and roster on the tablet", func() bool { return c.hasEnquiry(enq) && c.svc.Store.RosterVersion() == 1 })
+	c, enq := crewOnTablet(t, g, "tablet-crew")
 
 	g.shutdown()
 	var s struct{ Token string }
@@ -431,11 +440,7 @@ func TestFlightClosedAfterArrival(t *testing.T) {
 func TestCrewRosterLive(t *testing.T) {
 	t.Parallel()
 	g := startGround(t)
-	flight, enq := g.seed("KL0641", "tw-roster")
-	g.api("POST", "/crew", map[string]string{"staff_number": "20002", "name": "Carla Crew", "pin": "2468"}, 201, nil)
-	c := startCabin(t, g, "tablet-roster")
-	c.api("PUT", "/flight", map[string]string{"flight_id": flight}, 200, nil)
-	eventually(t, 10*time.Second, "enquiry and roster on the tablet", func() bool { return c.hasEnquiry(enq) && c.svc.Store.RosterVersion() == 1 })
+	c, _ := crewOnTablet(t, g, "tablet-roster")
 	live, ok := g.srv.Hub.Live(c.creds.ID)
 	if !ok {
 		t.Fatal("the tablet has no session")

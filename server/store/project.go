@@ -194,36 +194,24 @@ func (s *Store) caughtUp(ctx context.Context) error {
 	if p.done.Load() >= h || s.manual {
 		return nil
 	}
-	stop := context.AfterFunc(ctx, func() {
-		p.mu.Lock()
-		p.settled.Broadcast()
-		p.mu.Unlock()
-	})
-	defer stop()
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for p.done.Load() < h {
-		if err := ctxErr(ctx); err != nil {
-			return err
-		}
-		select {
-		case <-p.stop:
-			return errClosed
-		default:
-		}
-		p.settled.Wait()
-	}
-	return nil
+	return p.waitUntil(ctx, func() bool { return p.done.Load() >= h })
 }
 
 // waitRoom blocks a push while the projection lags by maxPending or more.
 func (s *Store) waitRoom(ctx context.Context) error {
-	if s.Pending() < s.maxPending {
+	room := func() bool { return s.Pending() < s.maxPending }
+	if room() {
 		return nil
 	}
 	p := &s.proj
 	p.admit.Lock()
 	defer p.admit.Unlock()
+	return p.waitUntil(ctx, room)
+}
+
+// waitUntil waits until ok, which the projection's progress makes true,
+// or until ctx ends or the store closes.
+func (p *projector) waitUntil(ctx context.Context, ok func() bool) error {
 	stop := context.AfterFunc(ctx, func() {
 		p.mu.Lock()
 		p.settled.Broadcast()
@@ -232,7 +220,7 @@ func (s *Store) waitRoom(ctx context.Context) error {
 	defer stop()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for s.Pending() >= s.maxPending {
+	for !ok() {
 		if err := ctxErr(ctx); err != nil {
 			return err
 		}
