@@ -42,8 +42,11 @@ func (g *ground) goroutines() int {
 // nothing, and leaves the ground serving a well-behaved tablet that stays
 // connected through all of it: after each case, a change still reaches
 // that tablet.
+//
+// Not parallel: it counts the process's goroutines (readyz), which the
+// other tests' grounds and tablets would move; Go runs it before the
+// parallel tests resume.
 func TestHostileClientsLeaveOthersHealthy(t *testing.T) {
-	t.Parallel()
 	const hb = time.Second // room for -race on a loaded machine: silence is 3 heartbeats
 	g := startGroundWith(t, func(c *server.Config) {
 		c.Hub.Heartbeat = hb

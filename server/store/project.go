@@ -70,6 +70,10 @@ type projector struct {
 	// they came rather than whichever wakes first: without it some
 	// devices' pushes starved for seconds while others went through.
 	admit sync.Mutex
+	// failed is the background projection's last error (nil once it
+	// succeeds again): waiters get it instead of waiting for a projection
+	// that cannot happen, such as on a failing disk.
+	failed error // guarded by mu
 	// checking keeps projection out while Check reads: bbolt's page
 	// check reports pages a concurrent commit frees as still reachable.
 	checking sync.RWMutex
@@ -135,11 +139,24 @@ func (s *Store) projectOnce() error {
 		s.onCommit(tx)
 		return err
 	})
+	s.proj.setFailed(err)
 	if err != nil {
 		return fmt.Errorf("project ops: %w", err)
 	}
 	s.projected(rs)
 	return nil
+}
+
+func (p *projector) setFailed(err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err != nil {
+		err = fmt.Errorf("the projection of pushed ops is failing: %w", err)
+	}
+	if err != nil || p.failed != nil {
+		p.failed = err
+		p.settled.Broadcast()
+	}
 }
 
 // onCommit publishes the log head and projected mark once tx commits.
@@ -223,6 +240,9 @@ func (p *projector) waitUntil(ctx context.Context, ok func() bool) error {
 	for !ok() {
 		if err := ctxErr(ctx); err != nil {
 			return err
+		}
+		if p.failed != nil {
+			return p.failed
 		}
 		select {
 		case <-p.stop:

@@ -2,14 +2,17 @@ package store_test
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/cabincare/cabincare/server/store"
 	"github.com/cabincare/cabincare/syncproto"
@@ -271,5 +274,39 @@ func TestDeferredProjection_ReadBarrier(t *testing.T) {
 		if len(list) != len(ids) {
 			t.Fatalf("listed %d enquiries, want %d", len(list), len(ids))
 		}
+	}
+}
+
+// Ensure a pending op the projection cannot read (a corrupt log entry)
+// is a clear error at Open, not a store that serves stale views.
+func TestDeferredProjection_CorruptPendingOp(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "ground.db")
+	s, c := openManual(t, path, store.Options{}), newHLCs()
+	create := createOp(c, "tw-1")
+	MustApplyOK(t, s, strict, create, assignOp(c, create.Enquiry, "F"))
+	if _, err := s.Apply(ctx, []syncproto.Op{ackOp(c, create.Enquiry, "d1")}, store.Scope{Device: "d1", Flights: []string{"F"}}); err != nil {
+		t.Fatal(err)
+	}
+	head := s.Head()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte("log")).Put(binary.BigEndian.AppendUint64(nil, head), []byte{0xff, 0x00, 0x13})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if s2, err := store.Open(path); err == nil {
+		s2.Close()
+		t.Fatal("opened a store whose pending op cannot be read")
+	} else if !strings.Contains(err.Error(), "decode op at") {
+		t.Errorf("err = %v, want it to name the op it cannot decode", err)
 	}
 }
