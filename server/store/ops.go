@@ -56,8 +56,17 @@ func (s *Store) apply(ctx context.Context, ops []syncproto.Op, scope Scope, care
 	// pending first, then its own ops, in one commit.
 	deferred := scope.Device != ""
 	if deferred {
-		if err := s.waitRoom(ctx); err != nil {
+		release, err := s.waitRoom(ctx, len(ops))
+		if err != nil {
 			return nil, err
+		}
+		// Released after the commit: by then its ops count as pending.
+		defer release()
+		select {
+		case s.pushSlots <- struct{}{}:
+			defer func() { <-s.pushSlots }()
+		case <-ctx.Done():
+			return nil, ctx.Err()
 		}
 	}
 	var results, late []Result

@@ -86,6 +86,8 @@ type Store struct {
 	proj       projector
 	manual     bool
 	maxPending uint64
+	// pushSlots bounds the device pushes in one commit (see apply).
+	pushSlots chan struct{}
 }
 
 // Open opens (creating if needed) the store at path. A file that is not a
@@ -104,11 +106,8 @@ func OpenWith(path string, o Options) (*Store, error) {
 	// Device pushes arrive concurrently; a short delay lets them share
 	// one fsync without adding noticeable latency to a single write.
 	db.MaxBatchDelay = 2 * time.Millisecond
-	// But not too many: a commit of 100 pushes of 1,000 ops inserts
-	// 100,000 keys into the op index's in-memory nodes, which bbolt
-	// splits only at the commit, and each insert moves the keys after it.
-	db.MaxBatchSize = 16
-	s := &Store{db: db, Now: time.Now, Log: slog.New(slog.DiscardHandler), manual: o.ManualProjection, maxPending: defaultMaxPending}
+	s := &Store{db: db, Now: time.Now, Log: slog.New(slog.DiscardHandler), manual: o.ManualProjection, maxPending: defaultMaxPending,
+		pushSlots: make(chan struct{}, pushesPerCommit)}
 	if o.MaxPending > 0 {
 		s.maxPending = uint64(o.MaxPending)
 	}
