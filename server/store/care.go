@@ -88,11 +88,8 @@ func (s *Store) ApplyCare(ctx context.Context, ops []syncproto.Op, scope Scope, 
 
 // Care returns the care record of an enquiry.
 func (s *Store) Care(ctx context.Context, id uuid.UUID) (*Care, error) {
-	if err := s.caughtUp(ctx); err != nil {
-		return nil, err
-	}
 	var c *Care
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.viewProjected(ctx, func(tx *bolt.Tx) error {
 		var err error
 		c, err = loadCare(tx, id)
 		return err
@@ -300,12 +297,9 @@ func threadKey(channel, thread string) []byte { return []byte(channel + "\x00" +
 // ThreadEnquiry returns the open enquiry of a channel thread, if any: the
 // enquiry the thread opened, or the one that enquiry was merged into.
 func (s *Store) ThreadEnquiry(ctx context.Context, channel, thread string) (uuid.UUID, bool, error) {
-	if err := s.caughtUp(ctx); err != nil {
-		return uuid.Nil, false, err
-	}
 	var id uuid.UUID
 	var ok bool
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.viewProjected(ctx, func(tx *bolt.Tx) error {
 		v := tx.Bucket(bktThreads).Get(threadKey(channel, thread))
 		if len(v) != 16 {
 			return nil
@@ -337,11 +331,8 @@ type QueueItem struct {
 // Queue lists open enquiries by deadline (earliest first, none last), then
 // priority: a walk of the queue index, never of all enquiries.
 func (s *Store) Queue(ctx context.Context, f QueueFilter) ([]QueueItem, error) {
-	if err := s.caughtUp(ctx); err != nil {
-		return nil, err
-	}
 	var out []QueueItem
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.viewProjected(ctx, func(tx *bolt.Tx) error {
 		c := tx.Bucket(bktQueue).Cursor()
 		for k, _ := c.First(); k != nil; k, _ = c.Next() {
 			if err := ctxErr(ctx); err != nil {
@@ -379,12 +370,9 @@ func (s *Store) Queue(ctx context.Context, f QueueFilter) ([]QueueItem, error) {
 // OpenStats counts the open enquiries and gives the arrival time of the
 // oldest (zero when none is open).
 func (s *Store) OpenStats(ctx context.Context) (int, time.Time, error) {
-	if err := s.caughtUp(ctx); err != nil {
-		return 0, time.Time{}, err
-	}
 	var n int
 	var oldest time.Time
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.viewProjected(ctx, func(tx *bolt.Tx) error {
 		c := tx.Bucket(bktOpen).Cursor()
 		for k, _ := c.First(); k != nil; k, _ = c.Next() {
 			if n == 0 {
@@ -419,15 +407,12 @@ var figureBuckets = map[string][]byte{FigureFirstResponse: bktFigFirst, FigureRe
 // Figures returns the figures of one kind completed in [from, to), in time
 // order: a range scan of the figure's time index.
 func (s *Store) Figures(ctx context.Context, kind string, from, to time.Time) ([]Figure, error) {
-	if err := s.caughtUp(ctx); err != nil {
-		return nil, err
-	}
 	bkt, ok := figureBuckets[kind]
 	if !ok {
 		return nil, syncproto.Errorf(syncproto.CodeInvalid, "no figure %q", kind)
 	}
 	var out []Figure
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.viewProjected(ctx, func(tx *bolt.Tx) error {
 		c := tx.Bucket(bkt).Cursor()
 		end := timeKey(to, uuid.Nil)
 		for k, v := c.Seek(timeKey(from, uuid.Nil)); k != nil && string(k) < string(end); k, v = c.Next() {
@@ -556,11 +541,8 @@ type Arrival struct {
 // Arrivals returns the enquiries received in [from, to), merged-away ones
 // left out: a range scan of the arrivals index.
 func (s *Store) Arrivals(ctx context.Context, from, to time.Time) ([]Arrival, error) {
-	if err := s.caughtUp(ctx); err != nil {
-		return nil, err
-	}
 	var out []Arrival
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.viewProjected(ctx, func(tx *bolt.Tx) error {
 		c := tx.Bucket(bktArrivals).Cursor()
 		end := timeKey(to, uuid.Nil)
 		for k, v := c.Seek(timeKey(from, uuid.Nil)); k != nil && string(k) < string(end); k, v = c.Next() {

@@ -115,11 +115,8 @@ type Stocked struct {
 // flight's feed, not every enquiry: every enquiry handed to a flight has
 // an entry there.
 func (s *Store) FlightStock(ctx context.Context, flight string) ([]Stocked, error) {
-	if err := s.caughtUp(ctx); err != nil {
-		return nil, err
-	}
 	var out []Stocked
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.viewProjected(ctx, func(tx *bolt.Tx) error {
 		prefix := []byte(flight + "\x00")
 		seen := map[uuid.UUID]bool{}
 		c := tx.Bucket(bktFeed).Cursor()

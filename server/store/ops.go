@@ -406,12 +406,9 @@ func compact(e *syncproto.Enquiry) {
 // Enquiry returns one enquiry's full state, notes and history included
 // (folded from its ops), with its delivery receipt.
 func (s *Store) Enquiry(ctx context.Context, id uuid.UUID) (*syncproto.Enquiry, *Delivery, error) {
-	if err := s.caughtUp(ctx); err != nil {
-		return nil, nil, err
-	}
 	var e *syncproto.Enquiry
 	var d *Delivery
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.viewProjected(ctx, func(tx *bolt.Tx) error {
 		stored, err := loadEnquiry(tx, id)
 		if err != nil || stored == nil {
 			return err
@@ -436,11 +433,8 @@ func (s *Store) Enquiry(ctx context.Context, id uuid.UUID) (*syncproto.Enquiry, 
 
 // EnquiryOps returns every op of one enquiry, in server order.
 func (s *Store) EnquiryOps(ctx context.Context, id uuid.UUID) ([]syncproto.Op, error) {
-	if err := s.caughtUp(ctx); err != nil {
-		return nil, err
-	}
 	var ops []syncproto.Op
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.viewProjected(ctx, func(tx *bolt.Tx) error {
 		var err error
 		ops, err = enquiryOps(tx, id, ^uint64(0))
 		return err
@@ -465,11 +459,8 @@ type Listed struct {
 // state: without notes and history (Enquiry has them). Status "delivered"
 // matches assigned enquiries with a delivery receipt.
 func (s *Store) Enquiries(ctx context.Context, f Filter) ([]Listed, error) {
-	if err := s.caughtUp(ctx); err != nil {
-		return nil, err
-	}
 	var out []Listed
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.viewProjected(ctx, func(tx *bolt.Tx) error {
 		c := tx.Bucket(bktEnquiries).Cursor()
 		// Enquiry ids are UUIDv7, so key order is creation order; walk
 		// backwards for newest first.

@@ -228,6 +228,15 @@ func (s *Store) caughtUp(ctx context.Context) error {
 	return p.waitUntil(ctx, func() bool { return p.done.Load() >= h })
 }
 
+// viewProjected is db.View behind the read barrier: for the reads of
+// what the projection writes (enquiries, care records, queue, figures).
+func (s *Store) viewProjected(ctx context.Context, fn func(*bolt.Tx) error) error {
+	if err := s.caughtUp(ctx); err != nil {
+		return err
+	}
+	return s.db.View(fn)
+}
+
 // waitRoom blocks a push of n ops until the ops pending projection, with
 // those of the pushes admitted but not yet committed, leave room for it
 // under maxPending, and reserves that room; release gives it back once
