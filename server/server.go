@@ -166,7 +166,7 @@ func (s *Server) Open() (err error) {
 	if interval <= 0 {
 		interval = time.Minute
 	}
-	s.Closer = &autoclose.Closer{Store: st, Disconnect: s.Hub.DisconnectFlight, After: s.cfg.CloseAfter, Interval: interval, Now: s.cfg.Now, Log: s.log}
+	s.Closer = &autoclose.Closer{Store: st, Disconnect: s.Hub.FlightClosed, After: s.cfg.CloseAfter, Interval: interval, Now: s.cfg.Now, Log: s.log}
 	enquiryEvents := func(rs []store.Result) {
 		for _, r := range rs {
 			if r.Result == syncproto.ResultApplied && r.Enquiry != nil {

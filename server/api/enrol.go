@@ -170,7 +170,7 @@ func (a *API) closeFlight(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	a.Hub.DisconnectFlight(f.ID, syncproto.CodeUnavailable, "flight "+f.ID+" closed; reconnect")
+	a.Hub.FlightClosed(f.ID)
 	a.audit(ctx, store.AuditEvent{Kind: store.AuditFlightClosed, Actor: principal(c).Who(), Subject: "flight:" + f.ID, Remote: remote(c)})
 	return c.JSON(http.StatusOK, f)
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/cabincare/cabincare/server/store"
-	"github.com/cabincare/cabincare/syncproto"
 )
 
 // Store is what the closer needs of the ground store.
@@ -20,8 +19,9 @@ type Store interface {
 // Closer closes flights After their arrival.
 type Closer struct {
 	Store Store
-	// Disconnect ends the sessions serving a flight (hub.DisconnectFlight).
-	Disconnect func(flight, code, msg string) int
+	// Disconnect ends the sessions serving a closed flight
+	// (hub.FlightClosed, as the close route does).
+	Disconnect func(flight string) int
 	// After is how long after a flight's arrival it closes; 0 never.
 	After time.Duration
 	// Interval is how often flights are checked.
@@ -76,7 +76,7 @@ func (c *Closer) Sweep(ctx context.Context) ([]string, error) {
 		closed = append(closed, f.ID)
 		n := 0
 		if c.Disconnect != nil {
-			n = c.Disconnect(f.ID, syncproto.CodeUnavailable, "flight "+f.ID+" closed; reconnect")
+			n = c.Disconnect(f.ID)
 		}
 		detail := fmt.Sprintf("arrived %s; closed %s after arrival", at.UTC().Format(time.RFC3339), c.After)
 		if err := c.Store.AppendAudit(ctx, store.AuditEvent{At: now.UTC(), Kind: store.AuditFlightClosed, Actor: "system:autoclose", Subject: "flight:" + f.ID, Detail: detail}); err != nil {

@@ -52,7 +52,7 @@ func TestSweep(t *testing.T) {
 	var ended []string
 	c := &autoclose.Closer{
 		Store: st, After: 24 * time.Hour, Interval: time.Minute, Now: func() time.Time { return now },
-		Disconnect: func(flight, code, msg string) int { ended = append(ended, flight); return 1 },
+		Disconnect: func(flight string) int { ended = append(ended, flight); return 1 },
 		Log:        slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	got, err := c.Sweep(ctx)

@@ -245,10 +245,10 @@ func (h *Hub) Disconnect(deviceID, code, msg string) bool {
 	return true
 }
 
-// DisconnectFlight ends the sessions serving a flight with code; their
-// devices reconnect and learn what changed in the handshake (a closed
-// flight). It returns how many it ended.
-func (h *Hub) DisconnectFlight(flight, code, msg string) int {
+// FlightClosed ends the sessions serving a flight that was just closed
+// (by a supervisor or after its arrival); their devices reconnect and
+// learn of the close in the handshake. It returns how many it ended.
+func (h *Hub) FlightClosed(flight string) int {
 	h.mu.Lock()
 	var ss []*session
 	for s := range h.byFlight[flight] {
@@ -256,7 +256,7 @@ func (h *Hub) DisconnectFlight(flight, code, msg string) int {
 	}
 	h.mu.Unlock()
 	for _, s := range ss {
-		s.fail(syncproto.Errorf(code, "%s", msg))
+		s.fail(syncproto.Errorf(syncproto.CodeUnavailable, "flight %s closed; reconnect", flight))
 	}
 	return len(ss)
 }
