@@ -194,11 +194,17 @@ func (h *Hub) Notify(flights []string) {
 // takes it live: a crew member added at the gate can sign in on a tablet
 // that is online, and one removed no longer can, without a reconnect.
 func (h *Hub) RosterChanged(ctx context.Context) {
+	// Read once for every session: the change is one, the tablets many.
+	roster, err := h.store.Roster(ctx)
+	if err != nil {
+		h.log.Error("read crew roster for the connected tablets", "err", err)
+		return
+	}
 	h.mu.Lock()
 	sessions := slices.Collect(maps.Values(h.sessions))
 	h.mu.Unlock()
 	for _, s := range sessions {
-		if err := s.sendRoster(ctx); err != nil {
+		if err := s.sendRoster(&roster); err != nil {
 			s.log.Warn("send crew roster", "err", err)
 		}
 	}

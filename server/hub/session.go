@@ -115,7 +115,10 @@ func (s *session) run(parent context.Context) {
 	defer s.hub.unregister(s)
 	// A roster change between the welcome and the registration found no
 	// session to tell.
-	if err := s.sendRoster(parent); err != nil {
+	if roster, err := s.hub.store.Roster(parent); err != nil {
+		s.refuse(err)
+		return
+	} else if err := s.sendRoster(&roster); err != nil {
 		s.refuse(err)
 		return
 	}
@@ -404,28 +407,25 @@ func (s *session) enqueue(t syncproto.FrameType, msg any) error {
 	}
 }
 
-// sendRoster sends the crew roster if the device takes it live and holds
-// another version than the ground's.
-func (s *session) sendRoster(ctx context.Context) error {
-	// One at a time, so two quick changes cannot reach the device newest
-	// first.
+// sendRoster sends roster, the ground's crew roster, if the device takes
+// it live and it is newer than what the device holds. Within a session
+// the ground's version only grows (each change adds one), so an older
+// roster read by a slower concurrent change is never sent after a newer.
+func (s *session) sendRoster(roster *syncproto.Roster) error {
+	// One at a time, so the check and the send go together.
 	s.rosterMu.Lock()
 	defer s.rosterMu.Unlock()
 	s.mu.Lock()
 	live, at := s.liveRoster, s.rosterAt
 	s.mu.Unlock()
-	if !live {
+	if !live || roster.Version <= at {
 		return nil
-	}
-	roster, err := s.hub.store.Roster(ctx)
-	if err != nil || roster.Version == at {
-		return err
 	}
 	s.mu.Lock()
 	s.rosterAt = roster.Version
 	s.mu.Unlock()
 	s.log.Info("crew roster sent", "version", roster.Version, "crew", len(roster.Crew))
-	return s.enqueue(syncproto.FrameRoster, &roster)
+	return s.enqueue(syncproto.FrameRoster, roster)
 }
 
 // writer is the connection's only writer. It ends only through done, never
